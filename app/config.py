@@ -38,3 +38,67 @@ def env_bool(name: str, default: bool = False) -> bool:
 def env_int(name: str, default: int) -> int:
     value = env(name)
     return int(value) if value is not None else default
+
+
+def _translation_directories() -> str:
+    # Each domain keeps its own catalog (app/<domain>/translations) so that work on
+    # one domain never touches another's .po file; Flask-Babel merges them.
+    app_dir = BASE_DIR / "app"
+    dirs = sorted(str(p) for p in app_dir.glob("*/translations") if p.is_dir())
+    return ";".join(dirs)
+
+
+def _secret_key() -> str | None:
+    """The configured key, or one generated once into instance/ for development."""
+    key = env("SECRET_KEY")
+    if key or env("KUAJING_ENV", "development") == "production":
+        return key
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        import secrets
+
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load() -> dict[str, object]:
+    """Read every setting from the environment; called by create_app, never at import."""
+    environment = env("KUAJING_ENV", "development")
+    production = environment == "production"
+    cfg: dict[str, object] = {
+        "ENV_NAME": environment,
+        "SECRET_KEY": _secret_key(),
+        "SQLALCHEMY_DATABASE_URI": env(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kuajing.sqlite3'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "RQ_QUEUE": env("RQ_QUEUE", "default"),
+        "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "kj_session",
+        "PERMANENT_SESSION_LIFETIME": env_int("SESSION_LIFETIME_SECONDS", 12 * 3600),
+        "REMEMBER_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": production,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": _translation_directories(),
+        "LANGUAGES": {"zh_CN": "中文", "en": "English"},
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", env("REDIS_URL", "redis://127.0.0.1:6379/0")),
+        "RATELIMIT_KEY_PREFIX": env("RATELIMIT_KEY_PREFIX", "kj"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_IP": env("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
+        "INVITATION_DAYS": env_int("INVITATION_DAYS", 7),
+        "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+    }
+    for name, default in WECHATPAY_DEV_DEFAULTS.items():
+        cfg[name] = env(name, default)
+    return cfg

@@ -1,0 +1,100 @@
+"""Forms for sign-up, login and membership. Validation only; no account logic here."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from email_validator import EmailNotValidError, validate_email
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+
+from app.core.validators import is_valid_uscc, normalize_phone
+
+MIN_PASSWORD = 10
+
+
+def _phone(form: FlaskForm, field: StringField) -> None:
+    phone = normalize_phone(field.data or "")
+    if phone is None:
+        raise ValidationError(_l("Enter a mobile number such as 13800138000 or +8613800138000."))
+    field.data = phone
+
+
+def _uscc(form: FlaskForm, field: StringField) -> None:
+    if not is_valid_uscc(field.data or ""):
+        raise ValidationError(_l("Enter the 18-character unified social credit code shown on the business licence."))
+    field.data = field.data.strip().upper()
+
+
+def _required() -> InputRequired:
+    return InputRequired(message=_l("This field is required."))
+
+
+def _valid_email(form: FlaskForm, field: EmailField) -> None:
+    try:
+        # test_environment admits reserved domains such as demo.test used by demo data.
+        result = validate_email(field.data or "", check_deliverability=False, test_environment=True)
+    except EmailNotValidError:
+        raise ValidationError(_l("Enter a valid email address.")) from None
+    field.data = result.normalized.lower()
+
+
+def _email() -> list:
+    return [_required(), Length(max=254), _valid_email]
+
+
+def _new_password(label: object) -> PasswordField:
+    return PasswordField(label, validators=[
+        _required(),
+        Length(min=MIN_PASSWORD, max=128, message=_l("Use at least %(n)d characters.", n=MIN_PASSWORD)),
+    ])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[_required(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[_required()])
+    next = HiddenField()
+
+
+class SignupForm(FlaskForm):
+    company_name = StringField(_l("Company name"), validators=[_required(), Length(max=120)])
+    credit_code = StringField(_l("Unified social credit code"), validators=[_required(), _uscc])
+    contact_phone = StringField(_l("Mobile number"), validators=[_required(), _phone])
+    name = StringField(_l("Your name"), validators=[_required(), Length(max=80)])
+    email = EmailField(_l("Email"), validators=_email())
+    password = _new_password(_l("Password"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[_required()])
+    new_password = _new_password(_l("New password"))
+    confirm = PasswordField(_l("Repeat new password"), validators=[
+        _required(), EqualTo("new_password", message=_l("The two passwords do not match."))])
+
+
+ROLE_CHOICES = [("buyer", _l("Buyer")), ("finance", _l("Finance")), ("owner", _l("Owner"))]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=_email())
+    phone = StringField(_l("Mobile number (optional)"))
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[_required()])
+
+    def validate_phone(self, field: StringField) -> None:
+        if field.data:
+            _phone(self, field)
+        else:
+            field.data = None
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[_required()])
+
+
+class AcceptInvitationForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[_required(), Length(max=80)])
+    password = _new_password(_l("Password"))
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(choices=[("zh_CN", "中文"), ("en", "English")])
+    next = HiddenField()

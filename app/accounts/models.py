@@ -1,0 +1,133 @@
+"""Companies, users, memberships and invitations."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import TimestampMixin, utcnow
+from app.extensions import db
+
+
+class BuyerRole(str, enum.Enum):
+    OWNER = "owner"
+    BUYER = "buyer"
+    FINANCE = "finance"
+
+
+class StaffRole(str, enum.Enum):
+    AGENT = "agent"
+    OPS = "ops"
+    FINANCE_ADMIN = "finance_admin"
+    ADMIN = "admin"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Company(TimestampMixin, db.Model):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    contact_phone: Mapped[str] = mapped_column(String(20))
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="company")
+
+
+class User(TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    staff_role: Mapped[StaffRole | None] = mapped_column(
+        Enum(StaffRole, name="staff_role", values_callable=lambda e: [m.value for m in e])
+    )
+    # Part of the login cookie; rotating it signs out every session holding the old one.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", lazy="selectin", order_by="Membership.id"
+    )
+
+    @property
+    def membership(self) -> Membership | None:
+        return self.memberships[0] if self.memberships else None
+
+    @property
+    def company_id(self) -> int | None:
+        m = self.membership
+        return m.company_id if m else None
+
+    def roles(self) -> frozenset[str]:
+        roles = {m.role.value for m in self.memberships}
+        if self.staff_role:
+            roles.add(self.staff_role.value)
+            roles.add("staff")
+        return frozenset(roles)
+
+    # flask-login
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+
+class Membership(TimestampMixin, db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "company_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    role: Mapped[BuyerRole] = mapped_column(
+        Enum(BuyerRole, name="buyer_role", values_callable=lambda e: [m.value for m in e])
+    )
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    company: Mapped[Company] = relationship(back_populates="memberships")
+
+
+class Invitation(TimestampMixin, db.Model):
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    role: Mapped[BuyerRole] = mapped_column(
+        Enum(BuyerRole, name="buyer_role", values_callable=lambda e: [m.value for m in e])
+    )
+    # Only a hash is stored: the link itself is shown once to the owner.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    company: Mapped[Company] = relationship()
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now

@@ -1,0 +1,175 @@
+"""Account changes. Each function flushes; the caller's request commits."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.accounts.models import (
+    BuyerRole,
+    Company,
+    Invitation,
+    Membership,
+    User,
+    new_session_token,
+)
+from app.accounts.passwords import hash_password, verify_password
+from app.core.models import utcnow
+from app.extensions import db
+
+
+class AccountError(Exception):
+    """A change to accounts that cannot be made; `message` is shown to the user."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def sign_up(*, company_name: str, credit_code: str, contact_phone: str, name: str,
+            email: str, password: str, language: str = "zh_CN") -> User:
+    """Create a buyer company and its owner. Raises AccountError when taken."""
+    if find_user_by_email(email):
+        raise AccountError(_l("An account with this email already exists."), "email")
+    code = credit_code.strip().upper()
+    if db.session.scalar(select(Company.id).where(Company.credit_code == code)):
+        raise AccountError(_l("This company is already registered."), "credit_code")
+    company = Company(name=company_name.strip(), credit_code=code, contact_phone=contact_phone)
+    user = User(email=email.strip().lower(), name=name.strip(), phone=contact_phone,
+                password_hash=hash_password(password), language=language)
+    db.session.add_all([company, user])
+    db.session.add(Membership(user=user, company=company, role=BuyerRole.OWNER))
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, else None (same cost either way)."""
+    user = find_user_by_email(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every login cookie the user holds (logout, password change)."""
+    user.session_token = new_session_token()
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; signs out other sessions."""
+    if not verify_password(user.password_hash, current):
+        raise AccountError(_l("The current password is not correct."), "current_password")
+    if current == new:
+        raise AccountError(_l("Choose a password different from the current one."), "new_password")
+    user.password_hash = hash_password(new)
+    end_sessions(user)
+
+
+def set_language(user: User, language: str) -> None:
+    user.language = language
+    db.session.flush()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    invitation: Invitation
+    token: str
+
+
+def invite(*, inviter: User, company_id: int, email: str, role: BuyerRole,
+           phone: str | None = None) -> NewInvitation:
+    """Create an invitation to the company; the token is returned once, never stored."""
+    email = email.strip().lower()
+    existing = find_user_by_email(email)
+    if existing and any(m.company_id == company_id for m in existing.memberships):
+        raise AccountError(_l("This person is already a member."), "email")
+    if existing:
+        raise AccountError(_l("This email already belongs to another account."), "email")
+    token = secrets.token_urlsafe(32)
+    days = current_app.config["INVITATION_DAYS"]
+    invitation = Invitation(company_id=company_id, invited_by_id=inviter.id, email=email,
+                            phone=phone, role=role, token_hash=_token_hash(token),
+                            expires_at=utcnow() + timedelta(days=days))
+    db.session.add(invitation)
+    db.session.flush()
+    return NewInvitation(invitation, token)
+
+
+def open_invitation(token: str) -> Invitation | None:
+    inv = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    return inv if inv and inv.is_open() else None
+
+
+def accept_invitation(token: str, *, name: str, password: str, language: str) -> User:
+    """Create the invited user and their membership; the link then stops working."""
+    inv = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == _token_hash(token)).with_for_update()
+    )
+    if inv is None or not inv.is_open():
+        raise AccountError(_l("This invitation link is no longer valid."))
+    if find_user_by_email(inv.email):
+        raise AccountError(_l("This email already belongs to another account."))
+    user = User(email=inv.email, phone=inv.phone, name=name.strip(),
+                password_hash=hash_password(password), language=language)
+    db.session.add(user)
+    db.session.add(Membership(user=user, company_id=inv.company_id, role=inv.role))
+    inv.accepted_at = utcnow()
+    db.session.flush()
+    return user
+
+
+def revoke_invitation(company_id: int, invitation_id: int) -> None:
+    inv = db.session.scalar(select(Invitation).where(
+        Invitation.id == invitation_id, Invitation.company_id == company_id))
+    if inv is None or not inv.is_open():
+        raise AccountError(_l("This invitation is no longer open."))
+    inv.revoked_at = utcnow()
+    db.session.flush()
+
+
+def change_role(*, company_id: int, membership_id: int, role: BuyerRole) -> Membership:
+    """Give a member another role; the company always keeps at least one owner."""
+    m = db.session.scalar(select(Membership).where(
+        Membership.id == membership_id, Membership.company_id == company_id).with_for_update())
+    if m is None:
+        raise AccountError(_l("No such member."))
+    if m.role == BuyerRole.OWNER and role != BuyerRole.OWNER:
+        owners = db.session.scalar(select(func.count()).select_from(Membership).where(
+            Membership.company_id == company_id, Membership.role == BuyerRole.OWNER))
+        if owners <= 1:
+            raise AccountError(_l("A company needs at least one owner."))
+    m.role = role
+    db.session.flush()
+    return m
+
+
+def members(company_id: int) -> list[Membership]:
+    from sqlalchemy.orm import joinedload
+
+    return list(db.session.scalars(
+        select(Membership).options(joinedload(Membership.user))
+        .where(Membership.company_id == company_id).order_by(Membership.id)))
+
+
+def open_invitations(company_id: int) -> list[Invitation]:
+    return list(db.session.scalars(select(Invitation).where(
+        Invitation.company_id == company_id, Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow()).order_by(Invitation.id)))

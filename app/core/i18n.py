@@ -1,0 +1,34 @@
+"""Which language and time zone a request is served in."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+
+LANG_COOKIE = "kj_lang"
+
+
+def supported(code: str | None) -> str | None:
+    if not code:
+        return None
+    code = code.replace("-", "_")
+    languages = current_app.config["LANGUAGES"]
+    if code in languages:
+        return code
+    if code.lower().startswith("zh"):
+        return "zh_CN"
+    if code.lower().startswith("en"):
+        return "en"
+    return None
+
+
+def select_locale() -> str:
+    """The signed-in user's choice, else the cookie, else Chinese (the portal's default)."""
+    if getattr(current_user, "is_authenticated", False):
+        chosen = supported(current_user.language)
+        if chosen:
+            return chosen
+    return supported(request.cookies.get(LANG_COOKIE)) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]

@@ -1,0 +1,27 @@
+"""The navigation each role sees. Domains add their entries here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    roles: frozenset[str]  # empty: every signed-in user
+
+
+ITEMS: list[NavItem] = [
+    NavItem("core.home", _l("Home"), frozenset()),
+    NavItem("accounts.members", _l("Members"), frozenset({"owner"})),
+    NavItem("accounts.profile", _l("My account"), frozenset()),
+]
+
+
+def items_for(user) -> list[NavItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    roles = user.roles()
+    return [item for item in ITEMS if not item.roles or roles & item.roles]

@@ -1,0 +1,40 @@
+"""Checks for Chinese business identifiers and phone numbers."""
+from __future__ import annotations
+
+import re
+
+# GB 32100-2015: 18 characters from this alphabet, the last a check character.
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def uscc_check_char(first17: str) -> str:
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
+    return _USCC_CHARS[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(code: str) -> bool:
+    """True for a unified social credit code with a correct check character."""
+    code = code.strip().upper()
+    if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
+        return False
+    return uscc_check_char(code[:17]) == code[17]
+
+
+_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def normalize_phone(raw: str) -> str | None:
+    """A phone number in E.164 (+8613800138000), or None when it is not one.
+
+    A bare 11-digit Chinese mobile number is taken as +86.
+    """
+    digits = re.sub(r"[\s\-()]", "", raw or "")
+    if digits.startswith("0086"):
+        digits = "+86" + digits[4:]
+    if _CN_MOBILE.match(digits):
+        return "+86" + digits
+    if digits.startswith("+86") and not _CN_MOBILE.match(digits[3:]):
+        return None
+    return digits if _E164.match(digits) else None

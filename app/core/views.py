@@ -1,0 +1,69 @@
+"""Home page, language switch and health check."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from app.accounts.forms import LanguageForm
+from app.accounts.views import safe_next
+from app.core.htmx import render
+from app.core.i18n import LANG_COOKIE
+from app.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def home():
+    return render("core/home.html")
+
+
+@bp.post("/language")
+def language():
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("core.home"), 303)
+    code = form.language.data
+    if current_user.is_authenticated:
+        from app.accounts.services import set_language
+
+        set_language(current_user, code)
+        db.session.commit()
+    response = redirect(safe_next(form.next.data), 303)
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    return response
+
+
+@bp.get("/hello")
+def hello():
+    """A bare endpoint for the benchmark baseline."""
+    return "hello"
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database and Redis both answer; 503 naming the part that does not."""
+    status: dict[str, str] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        status["db"] = "ok"
+    except Exception as e:  # any failure means "not healthy"; the detail goes to the log
+        current_app.logger.warning("healthz: database: %s", e)
+        db.session.rollback()
+        status["db"] = "error"
+    try:
+        from app.core.redis import redis_client
+
+        redis_client().ping()
+        status["redis"] = "ok"
+    except Exception as e:
+        current_app.logger.warning("healthz: redis: %s", e)
+        status["redis"] = "error"
+    healthy = all(v == "ok" for v in status.values())
+    body = {"status": "ok" if healthy else "error", **status}
+    response = jsonify(body)
+    response.status_code = 200 if healthy else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
