@@ -19,7 +19,7 @@ from app.accounts.forms import (
 )
 from app.accounts.models import BuyerRole
 from app.core.htmx import redirect_htmx, render
-from app.core.i18n import select_locale
+from app.core.i18n import chosen_language
 from app.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
@@ -81,7 +81,7 @@ def signup():
             user = services.sign_up(
                 company_name=form.company_name.data, credit_code=form.credit_code.data,
                 contact_phone=form.contact_phone.data, name=form.name.data,
-                email=form.email.data, password=form.password.data, language=select_locale())
+                email=form.email.data, password=form.password.data, language=chosen_language())
         except services.AccountError as e:
             db.session.rollback()
             getattr(form, e.field or "email").errors.append(str(e.message))
@@ -193,7 +193,7 @@ def accept(token: str):
     if form.validate_on_submit():
         try:
             user = services.accept_invitation(token, name=form.name.data,
-                                              password=form.password.data, language=select_locale())
+                                              password=form.password.data, language=chosen_language())
         except services.AccountError as e:
             db.session.rollback()
             form.name.errors.append(str(e.message))

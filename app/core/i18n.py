@@ -21,13 +21,18 @@ def supported(code: str | None) -> str | None:
     return None
 
 
-def select_locale() -> str:
+def chosen_language() -> str:
     """The signed-in user's choice, else the cookie, else Chinese (the portal's default)."""
     if getattr(current_user, "is_authenticated", False):
         chosen = supported(current_user.language)
         if chosen:
             return chosen
     return supported(request.cookies.get(LANG_COOKIE)) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_locale() -> str:
+    # Babel expands zh_CN to zh_Hans_CN; the catalogs live under that name.
+    return chosen_language()
 
 
 def select_timezone() -> str:

@@ -1,0 +1,83 @@
+# Kuajing: `make run` sets everything up and starts the portal; `make test` sets up and
+# runs the whole suite. Both are safe to repeat and fast the second time.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+HTMX_VERSION := 2.0.8
+PORT ?= 5000
+
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+PO_FILES := $(wildcard app/*/translations/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: help setup run test bench services-run services-test translations extract-% clean
+
+help:
+	@echo "make run    set up, migrate, load demo data and start the portal"
+	@echo "make test   set up and run the whole test suite"
+	@echo "make bench  run the benchmarks under bench/"
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c 'import ensurepip' 2>/dev/null \
+		|| sandbox/services.sh need python3-venv
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+static/vendor/htmx.min.js:
+	@mkdir -p static/vendor
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null) \
+		&& tar -xzf $$tmp/htmx.org-$(HTMX_VERSION).tgz -C $$tmp package/dist/htmx.min.js \
+		&& cp $$tmp/package/dist/htmx.min.js $@ && rm -rf $$tmp
+	@echo "htmx $(HTMX_VERSION) -> $@"
+
+%.mo: %.po $(VENV)/.installed
+	@$(VENV)/bin/pybabel -q compile -i $< -o $@
+
+translations: $(MO_FILES)
+
+setup: $(VENV)/.installed static/vendor/htmx.min.js translations
+
+services-run:
+	@sandbox/services.sh packages run
+	@sandbox/services.sh redis "$(REDIS_URL)"
+
+services-test:
+	@sandbox/services.sh packages test
+	@sandbox/services.sh redis "$(REDIS_URL)"
+	@sandbox/services.sh postgres "$(TEST_DATABASE_URL)"
+
+run: services-run setup
+	@mkdir -p instance
+	@$(FLASK) db upgrade
+	@$(FLASK) seed-demo
+	@echo
+	@echo "  Kuajing is starting at http://127.0.0.1:$(PORT)/"
+	@echo "  Demo logins (password demo-pass-2026):"
+	@echo "    buyer@demo.test (owner)   finance@demo.test (finance)   other@demo.test (another company)"
+	@echo "    agent@demo.test (support) ops@demo.test (operations)    admin@demo.test (admin)"
+	@echo
+	@PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
+
+test: services-test setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: services-test setup
+	@sandbox/services.sh packages bench
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+# Refresh one domain's catalog after changing its strings: make extract-accounts
+extract-%:
+	@$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/kj-$*.pot app/$* $$( [ -d templates/$* ] && echo templates/$* ) \
+		$$( [ "$*" = core ] && echo templates/base.html templates/_flash.html templates/_macros templates/errors app/__init__.py )
+	@$(VENV)/bin/pybabel update -i /tmp/kj-$*.pot -d app/$*/translations -l zh_Hans_CN --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) static/vendor $(MO_FILES)

@@ -1,0 +1,94 @@
+"""Owners invite members and change roles; roles gate pages; companies stay apart."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.accounts.models import BuyerRole, Invitation, Membership
+from app.extensions import db
+
+
+def _invite(client, email, role="buyer", **extra):
+    return client.post("/members/invite", data={"email": email, "role": role, **extra})
+
+
+def test_owner_invites_a_member_who_joins_with_the_link(client, make_user, login, new_client):
+    owner = make_user(role="owner")
+    login(client, owner)
+    response = _invite(client, "new.finance@example.test", role="finance", phone="13900001111")
+    html = response.get_data(as_text=True)
+    link = re.search(r'value="(http://[^"]+/invite/[^"]+)"', html).group(1)
+    invitee = new_client()
+    page = invitee.get(link.replace("http://localhost", ""))
+    assert owner.membership.company.name in page.get_data(as_text=True)
+    joined = invitee.post(link.replace("http://localhost", ""),
+                          data={"name": "钱财务", "password": "finance-pass-123"})
+    assert joined.status_code == 303
+    m = db.session.scalar(db.select(Membership).join(Membership.user).where(
+        Membership.company_id == owner.company_id, Membership.role == BuyerRole.FINANCE))
+    assert m.user.name == "钱财务" and m.user.phone == "+8613900001111"
+    # The link works once.
+    assert new_client().get(link.replace("http://localhost", "")).status_code == 404
+
+
+def test_invite_with_htmx_returns_only_the_members_region(client, make_user, login):
+    login(client, make_user(role="owner"))
+    response = client.post("/members/invite", data={"email": "x@example.test", "role": "buyer"},
+                           headers={"HX-Request": "true"})
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="members">') and "<html" not in html
+    assert "HX-Request" in response.headers.get("Vary", "")
+
+
+def test_invite_bad_email_is_explained(client, make_user, login):
+    owner = make_user(role="owner")
+    login(client, owner)
+    response = _invite(client, "not-an-email")
+    assert response.status_code == 422
+    assert "请输入有效的邮箱地址" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Invitation)) == 0
+
+
+def test_owner_changes_a_role_but_keeps_one_owner(client, make_user, login):
+    owner = make_user(role="owner")
+    buyer = make_user(role="buyer", company=owner.membership.company)
+    login(client, owner)
+    client.post(f"/members/{buyer.membership.id}/role", data={"role": "finance"})
+    db.session.refresh(buyer.membership)
+    assert buyer.membership.role == BuyerRole.FINANCE
+    response = client.post(f"/members/{owner.membership.id}/role", data={"role": "buyer"}, follow_redirects=True)
+    assert "公司至少需要一位所有者" in response.get_data(as_text=True)
+    db.session.refresh(owner.membership)
+    assert owner.membership.role == BuyerRole.OWNER
+
+
+@pytest.mark.parametrize("role", ["buyer", "finance"])
+def test_only_owners_manage_members(client, make_user, login, role):
+    login(client, make_user(role=role))
+    assert client.get("/members").status_code == 403
+    assert _invite(client, "x@example.test").status_code == 403
+
+
+def test_staff_without_a_company_cannot_see_members(client, make_user, login):
+    login(client, make_user(staff_role="agent"))
+    assert client.get("/members").status_code == 403
+
+
+def test_one_company_never_sees_or_changes_another(client, make_user, login):
+    owner_a = make_user(role="owner", name="甲老板")
+    owner_b = make_user(role="owner", name="乙老板")
+    colleague_b = make_user(role="buyer", company=owner_b.membership.company, name="乙同事")
+    login(client, owner_a)
+    page = client.get("/members").get_data(as_text=True)
+    assert "甲老板" in page and "乙老板" not in page and "乙同事" not in page
+    client.post(f"/members/{colleague_b.membership.id}/role", data={"role": "owner"})
+    db.session.refresh(colleague_b.membership)
+    assert colleague_b.membership.role == BuyerRole.BUYER
+    # an invitation of company B cannot be withdrawn from company A
+    from app.accounts import services
+    inv = services.invite(inviter=owner_b, company_id=owner_b.company_id,
+                          email="b-invite@example.test", role=BuyerRole.BUYER).invitation
+    client.post(f"/members/invitations/{inv.id}/revoke")
+    db.session.refresh(inv)
+    assert inv.revoked_at is None

@@ -1,0 +1,97 @@
+"""CSRF, headers, cookies and error pages."""
+from __future__ import annotations
+
+
+def test_plain_post_without_csrf_token_is_rejected(client, make_user):
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": "correct-horse-battery"}, csrf=False)
+    assert response.status_code == 400
+    assert "会话已过期" in response.get_data(as_text=True)
+    assert "<html" in response.get_data(as_text=True)
+
+
+def test_htmx_post_without_csrf_header_is_rejected_as_a_fragment(client, make_user, login):
+    owner = make_user(role="owner")
+    login(client, owner)
+    response = client.post("/members/invite", data={"email": "a@example.test", "role": "buyer"},
+                           headers={"HX-Request": "true"}, csrf=False)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and 'data-status="400"' in html
+    assert response.headers["HX-Retarget"] == "#flash"
+
+
+def test_htmx_post_with_csrf_header_is_accepted(client, make_user, login):
+    login(client, make_user(role="owner"))
+    token = client.csrf_token()
+    response = client.post("/members/invite", data={"email": "a@example.test", "role": "buyer"},
+                           headers={"HX-Request": "true", "X-CSRFToken": token}, csrf=False)
+    assert response.status_code == 200
+
+
+def test_pages_carry_security_headers_and_a_strict_csp(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    html = response.get_data(as_text=True)
+    assert "<script>" not in html  # only our own script files
+
+
+def test_session_cookie_is_httponly_and_lax(client, make_user, login):
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
+    cookie = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("kj_session=")][0]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_cookies_are_secure(monkeypatch):
+    from app import config
+
+    monkeypatch.setenv("KUAJING_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    assert config.load()["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch):
+    import pytest
+
+    from app import ConfigError, create_app
+
+    monkeypatch.setenv("KUAJING_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError):
+        create_app()
+
+
+def test_oversized_upload_is_refused(client):
+    response = client.post("/login", data={"email": "a" * (17 * 1024 * 1024)}, csrf=False)
+    assert response.status_code == 413
+
+
+def test_error_pages_full_and_fragment(client, make_user, login):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and "页面不存在" in page.get_data(as_text=True)
+    assert "<html" in page.get_data(as_text=True)
+    fragment = client.get("/no-such-page", headers={"HX-Request": "true"})
+    assert fragment.status_code == 404 and "<html" not in fragment.get_data(as_text=True)
+    login(client, make_user(role="buyer"))
+    forbidden = client.get("/members")
+    assert forbidden.status_code == 403 and "无权访问" in forbidden.get_data(as_text=True)
+
+
+def test_unexpected_error_renders_the_500_page(app):
+    from app import create_app
+    from tests.conftest import app_config
+
+    fresh = create_app(app_config())
+
+    @fresh.get("/_boom")
+    def _boom():
+        raise RuntimeError("boom")
+
+    response = fresh.test_client().get("/_boom")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "出错了" in html and "Traceback" not in html and "RuntimeError" not in html
