@@ -94,6 +94,9 @@ def load() -> dict[str, object]:
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", env("REDIS_URL", "redis://127.0.0.1:6379/0")),
         "RATELIMIT_KEY_PREFIX": env("RATELIMIT_KEY_PREFIX", "kj"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # With Redis down, limits fall back to per-process memory instead of failing logins.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_IP": env("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
         "INVITATION_DAYS": env_int("INVITATION_DAYS", 7),

@@ -10,8 +10,11 @@ import contextvars
 import ipaddress
 import os
 import re
+import shutil
 import socket
+import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -148,6 +151,23 @@ def app() -> Iterator[Flask]:
 
 
 @pytest.fixture
+def make_app(app: Flask, db_session: Any) -> Iterator[Callable[..., Flask]]:
+    """Factory for a second portal with other settings (say, a Redis that will die).
+
+    Some extensions (the rate limiter) keep one storage per process, so the main
+    app is bound to them again afterwards (before db_session's teardown, which
+    this fixture depends on for that ordering).
+    """
+    def build(**overrides: Any) -> Flask:
+        other = create_app(app_config(**overrides))
+        other.test_client_class = PortalClient
+        return other
+
+    yield build
+    limiter.init_app(app)
+
+
+@pytest.fixture
 def db_session(app: Flask) -> Iterator[Any]:
     """Run the test inside one outer transaction that is rolled back afterwards.
 
@@ -248,6 +268,60 @@ def login() -> Callable[..., Any]:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return REDIS_URL
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThrowawayRedis:
+    """A Redis server of one test's own, which the test may stop and start again.
+
+    The shared Redis is never stopped; tests about Redis outages use one of these.
+    """
+
+    def __init__(self, workdir: str) -> None:
+        self.binary = shutil.which("redis-server")
+        assert self.binary, "redis-server is not installed (make test installs it)"
+        self.port = free_port()
+        self.workdir = workdir
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ThrowawayRedis:
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.workdir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.1).close()
+                return self
+            except OSError:
+                time.sleep(0.025)
+        raise RuntimeError("throwaway redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+
+
+@pytest.fixture
+def throwaway_redis(tmp_path: Any) -> Iterator[Callable[[], ThrowawayRedis]]:
+    """Factory: `server = throwaway_redis()` starts one; all are stopped afterwards."""
+    servers: list[ThrowawayRedis] = []
+
+    def start() -> ThrowawayRedis:
+        server = ThrowawayRedis(str(tmp_path)).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 # --------------------------------------------------------------------------- browser

@@ -54,7 +54,7 @@ def test_production_cookies_are_secure(monkeypatch):
     assert config.load()["SESSION_COOKIE_SECURE"] is True
 
 
-def test_production_refuses_to_start_without_secret_key(monkeypatch):
+def test_production_refuses_to_start_without_secret_key(monkeypatch, make_app):
     import pytest
 
     from app import ConfigError, create_app
@@ -81,11 +81,8 @@ def test_error_pages_full_and_fragment(client, make_user, login):
     assert forbidden.status_code == 403 and "无权访问" in forbidden.get_data(as_text=True)
 
 
-def test_unexpected_error_renders_the_500_page(app):
-    from app import create_app
-    from tests.conftest import app_config
-
-    fresh = create_app(app_config())
+def test_unexpected_error_renders_the_500_page(make_app):
+    fresh = make_app()
 
     @fresh.get("/_boom")
     def _boom():
