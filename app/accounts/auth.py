@@ -19,8 +19,9 @@ def init_login(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
-    # "strong" drops the session when the client's fingerprint changes.
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": phones in WeChat change IP address all the time, and a
+    # replayed cookie is already stopped by the per-user session token.
+    login_manager.session_protection = "basic"
 
     @login_manager.user_loader
     def _load(identity: str):

@@ -7,7 +7,9 @@ from flask import Response, make_response, render_template, request
 
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    """An htmx request that wants a fragment (a boosted link wants the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted
 
 
 def render(page: str, fragment: str | None = None, status: int = 200, **context: Any) -> Response:
