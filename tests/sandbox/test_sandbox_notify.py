@@ -1,0 +1,168 @@
+"""Payment notifies: fields, signature, retry schedule, faults, restart."""
+from __future__ import annotations
+
+import pytest
+
+from sandbox.wechatpay.engine import NOTIFY_RETRY_DELAYS
+from sandbox.wechatpay.protocol import sign
+from tests.sandbox_fixtures import API_KEY, FAIL_REPLY, SandboxServer
+
+
+def place_and_pay(server, merchant, out_trade_no="NOTIFY_1", sign_type=None, total_fee="1999"):
+    server.call("pay/unifiedorder", {
+        "body": "notify test", "out_trade_no": out_trade_no, "total_fee": total_fee,
+        "spbill_create_ip": "127.0.0.1", "notify_url": merchant.url, "trade_type": "NATIVE",
+        "product_id": "P", "attach": "a=1"}, sign_type=sign_type)
+    return server.control("POST", "_sandbox/pay", json={"out_trade_no": out_trade_no}).json()
+
+
+def attempts(server):
+    return server.notifies()[0]["attempt_log"]
+
+
+def test_notify_carries_wechats_fields_signed(sandbox_server, merchant) -> None:
+    paid = place_and_pay(sandbox_server, merchant)
+    sandbox_server.wait_for(lambda: merchant.received)
+    fields = merchant.received[0].fields
+    assert fields["transaction_id"] == paid["transaction_id"]
+    for name, value in {"return_code": "SUCCESS", "result_code": "SUCCESS",
+                        "out_trade_no": "NOTIFY_1", "total_fee": "1999", "cash_fee": "1999",
+                        "fee_type": "CNY", "trade_type": "NATIVE", "bank_type": "OTHERS",
+                        "attach": "a=1", "openid": sandbox_server.openid()}.items():
+        assert fields[name] == value
+    assert fields["sign"] == sign(fields, API_KEY)
+    assert len(fields["time_end"]) == 14
+    log = sandbox_server.wait_for(lambda: sandbox_server.notifies()[0]["state"] == "acknowledged"
+                                  and sandbox_server.notifies())
+    assert log[0]["attempt_log"][0]["reply"].count("SUCCESS") == 1
+
+
+def test_hmac_order_gets_hmac_notify_without_sign_type(sandbox_server, merchant) -> None:
+    place_and_pay(sandbox_server, merchant, sign_type="HMAC-SHA256")
+    sandbox_server.wait_for(lambda: merchant.received)
+    fields = merchant.received[0].fields
+    assert "sign_type" not in fields
+    assert fields["sign"] == sign(fields, API_KEY, "HMAC-SHA256")
+
+
+def test_retries_follow_the_scaled_schedule_and_stop_at_first_success(
+        sandbox_server, merchant) -> None:
+    merchant.replies = [FAIL_REPLY, "not xml at all", FAIL_REPLY]  # then SUCCESS
+    place_and_pay(sandbox_server, merchant)
+    sandbox_server.wait_for(lambda: sandbox_server.notifies()[0]["state"] == "acknowledged")
+    log = attempts(sandbox_server)
+    assert [a["acknowledged"] for a in log] == [False, False, False, True]
+    scale = sandbox_server.sandbox.config.time_scale
+    for previous, current, delay in zip(log, log[1:], NOTIFY_RETRY_DELAYS):
+        assert current["due_at"] == pytest.approx(previous["sent_at"] + delay / scale, abs=1e-6)
+        assert current["sent_at"] >= current["due_at"]
+    gaps = [b.at - a.at for a, b in zip(merchant.received, merchant.received[1:])]
+    assert [g >= d / scale * 0.95 for g, d in zip(gaps, NOTIFY_RETRY_DELAYS)] == [True] * 3
+    # No fifth delivery after the merchant said SUCCESS.
+    sandbox_server.sandbox.shift_clock(86400)
+    assert len(merchant.received) == 4 and len(attempts(sandbox_server)) == 4
+
+
+def test_gives_up_after_the_full_schedule(tmp_path, merchant) -> None:
+    # 24 h 4 min at scale 86400 is about one second.
+    server = SandboxServer(tmp_path / "fast.sqlite3", time_scale=86400)
+    try:
+        merchant.default_reply = FAIL_REPLY
+        place_and_pay(server, merchant)
+        server.wait_for(lambda: server.notifies()[0]["state"] == "given_up")
+        assert len(merchant.received) == 1 + len(NOTIFY_RETRY_DELAYS) == 16
+    finally:
+        server.stop()
+
+
+def test_fault_drop_delivers_nothing(sandbox_server, merchant) -> None:
+    sandbox_server.control("POST", "_sandbox/faults", json={"notify": "drop"})
+    place_and_pay(sandbox_server, merchant)
+    sandbox_server.wait_for(lambda: sandbox_server.notifies()[0]["state"] == "dropped")
+    assert merchant.received == []
+    # The merchant can still learn of the payment by querying.
+    assert sandbox_server.call("pay/orderquery", {"out_trade_no": "NOTIFY_1"})[
+        "trade_state"] == "SUCCESS"
+
+
+def test_fault_duplicate_delivers_twice(sandbox_server, merchant) -> None:
+    sandbox_server.control("POST", "_sandbox/faults", json={"notify": "duplicate"})
+    place_and_pay(sandbox_server, merchant)
+    sandbox_server.wait_for(lambda: len(merchant.received) == 2)
+    a, b = (r.fields for r in merchant.received)
+    assert a["transaction_id"] == b["transaction_id"] and a["nonce_str"] != b["nonce_str"]
+    assert a["sign"] == sign(a, API_KEY) and b["sign"] == sign(b, API_KEY)
+
+
+def test_fault_bad_sign_then_normal_again(sandbox_server, merchant) -> None:
+    sandbox_server.control("POST", "_sandbox/faults", json={"notify": "bad_sign"})
+    merchant.replies = [FAIL_REPLY]  # a careful merchant refuses the forged notify
+    place_and_pay(sandbox_server, merchant)
+    sandbox_server.wait_for(lambda: merchant.received)
+    forged = merchant.received[0].fields
+    assert forged["sign"] != sign(forged, API_KEY)
+    sandbox_server.control("POST", "_sandbox/faults", json={"notify": "normal"})
+    sandbox_server.wait_for(lambda: len(merchant.received) == 2)
+    good = merchant.received[1].fields
+    assert good["sign"] == sign(good, API_KEY)
+
+
+def test_fault_tamper_amount_is_validly_signed_for_another_amount(sandbox_server, merchant) -> None:
+    sandbox_server.control("POST", "_sandbox/faults", json={"notify": "tamper_amount"})
+    place_and_pay(sandbox_server, merchant, total_fee="1999")
+    sandbox_server.wait_for(lambda: merchant.received)
+    fields = merchant.received[0].fields
+    assert fields["total_fee"] != "1999" and fields["sign"] == sign(fields, API_KEY)
+
+
+def test_faults_are_validated(sandbox_server) -> None:
+    assert sandbox_server.control("POST", "_sandbox/faults",
+                                  json={"notify": "explode"}).status_code == 400
+    assert sandbox_server.control("POST", "_sandbox/faults",
+                                  json={"error_rate": 2}).status_code == 400
+    assert sandbox_server.control("GET", "_sandbox/faults").json() == {
+        "latency_ms": 0, "error_rate": 0.0, "notify": "normal"}
+
+
+def test_error_rate_and_latency(sandbox_server) -> None:
+    sandbox_server.control("POST", "_sandbox/faults", json={"error_rate": 1})
+    reply = sandbox_server.call("pay/orderquery", {"out_trade_no": "ANY_ORDER"})
+    assert (reply["return_code"], reply["result_code"], reply["err_code"]) == (
+        "SUCCESS", "FAIL", "SYSTEMERROR")
+    assert reply["sign"] == sign(reply, API_KEY)
+    sandbox_server.control("POST", "_sandbox/faults", json={"error_rate": 0, "latency_ms": 300})
+    import time
+    started = time.monotonic()
+    sandbox_server.call("pay/orderquery", {"out_trade_no": "ANY_ORDER"})
+    assert time.monotonic() - started >= 0.3
+
+
+def test_pending_retries_survive_a_restart(tmp_path, merchant) -> None:
+    db = tmp_path / "restart.sqlite3"
+    first = SandboxServer(db, time_scale=20)  # first retry due 0.75 s after the first try
+    merchant.replies = [FAIL_REPLY]
+    place_and_pay(first, merchant)
+    first.wait_for(lambda: merchant.received)
+    first.stop()
+    assert len(merchant.received) == 1
+
+    second = SandboxServer(db, time_scale=20)
+    try:
+        second.wait_for(lambda: second.notifies()[0]["state"] == "acknowledged")
+        assert len(merchant.received) == 2
+        log = second.notifies()[0]["attempt_log"]
+        assert log[1]["due_at"] == pytest.approx(log[0]["sent_at"] + 15 / 20, abs=1e-6)
+        assert second.call("pay/orderquery", {"out_trade_no": "NOTIFY_1"})[
+            "trade_state"] == "SUCCESS"
+    finally:
+        second.stop()
+
+
+def test_reset_forgets_everything(sandbox_server, merchant) -> None:
+    place_and_pay(sandbox_server, merchant)
+    sandbox_server.control("POST", "_sandbox/faults", json={"notify": "drop"})
+    assert sandbox_server.control("POST", "_sandbox/reset").json() == {"ok": True}
+    assert sandbox_server.call("pay/orderquery", {"out_trade_no": "NOTIFY_1"})[
+        "err_code"] == "ORDERNOTEXIST"
+    assert sandbox_server.notifies() == []
+    assert sandbox_server.control("GET", "_sandbox/faults").json()["notify"] == "normal"
