@@ -105,6 +105,7 @@ class MerchantServer:
 
     replies: list[str] = field(default_factory=list)
     default_reply: str = SUCCESS_REPLY
+    status: int = 200
     received: list[Received] = field(default_factory=list)
 
     def start(self) -> "MerchantServer":
@@ -122,7 +123,7 @@ class MerchantServer:
                     merchant.received.append(Received(time.time(), body, fields))
                     reply = merchant.replies.pop(0) if merchant.replies else merchant.default_reply
                 payload = reply.encode()
-                self.send_response(200)
+                self.send_response(merchant.status)
                 self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -132,7 +133,8 @@ class MerchantServer:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}/notify"
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}/"
+        self.url = self.base_url + "notify"
         threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         daemon=True).start()
         return self
