@@ -1,6 +1,7 @@
 """The simulator's Flask app factory."""
 from __future__ import annotations
 
+import os
 from typing import Any, Mapping
 
 from flask import Flask
@@ -23,7 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     overrides = dict(config or {})
     settings = config_from_env(overrides)
-    settings.extra["public_url"] = overrides.get("SANDBOX_PUBLIC_URL", "")
+    settings.extra["public_url"] = str(overrides.get("SANDBOX_PUBLIC_URL")
+                                       or os.environ.get("SANDBOX_PUBLIC_URL", ""))
     sb = Sandbox(settings)
 
     app = Flask(__name__, template_folder="templates", static_folder=None)

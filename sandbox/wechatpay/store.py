@@ -86,6 +86,8 @@ class Store:
                                      isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL sync survives a process crash, which is all a dev peer needs.
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(SCHEMA)
 
     @contextmanager

@@ -170,3 +170,9 @@ def test_no_bill_exist(sandbox_server) -> None:
     day = _bill_day(sandbox_server)
     reply = sandbox_server.call("pay/downloadbill", {"bill_date": day, "bill_type": "ALL"})
     assert reply == {"return_code": "FAIL", "return_msg": "No Bill Exist", "error_code": "20002"}
+
+
+def test_refund_after_a_year_is_overdue(sandbox_server) -> None:
+    paid_order(sandbox_server)
+    sandbox_server.sandbox.shift_clock(366 * 86400)
+    assert refund(sandbox_server, "RF1", "100")["err_code"] == "TRADE_OVERDUE"
