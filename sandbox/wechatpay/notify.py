@@ -125,13 +125,18 @@ def _acknowledged(reply: str) -> bool:
 
 
 def _post(url: str, body: str) -> tuple[int | None, str, str | None]:
+    # Deliver directly, as WeChat would: a developer's proxy settings must not apply.
+    session = requests.Session()
+    session.trust_env = False
     try:
-        resp = requests.post(url, data=body.encode("utf-8"), timeout=NOTIFY_TIMEOUT_SECONDS,
+        resp = session.post(url, data=body.encode("utf-8"), timeout=NOTIFY_TIMEOUT_SECONDS,
                              headers={"Content-Type": "text/xml; charset=utf-8",
                                       "User-Agent": "Mozilla/4.0 (WeChatPay sandbox)"})
         return resp.status_code, resp.text[:2000], None
     except requests.RequestException as exc:
         return None, "", f"{type(exc).__name__}: {exc}"[:500]
+    finally:
+        session.close()
 
 
 def deliver(sb: Sandbox, notify_id: int, pool: ThreadPoolExecutor | None = None) -> bool:

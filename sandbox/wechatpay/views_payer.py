@@ -24,6 +24,13 @@ def _username(name: str | None) -> str:
     return name if name in names else DEFAULT_USER.username
 
 
+def _payer_openid(sb: Sandbox, order: dict[str, Any]) -> str | None:
+    """Who pays from a form: a JSAPI order's own payer, else the user picked (or alice)."""
+    if order["trade_type"] == "JSAPI":
+        return None
+    return sb.openid(_username(request.form.get("user")))
+
+
 def _back(message: str) -> Response:
     return redirect(url_for("payer.index", msg=message), code=303)
 
@@ -59,16 +66,15 @@ def order_action(out_trade_no: str, action: str) -> Response:
     """The dashboard's pay / fail / cancel buttons."""
     sb = sandbox()
     order = orders.get_order(sb, out_trade_no=out_trade_no)
-    if order is None:
+    outcome = {"pay": "SUCCESS", "fail": "PAYERROR", "cancel": None}.get(action, "")
+    if order is None or outcome == "":
         abort(404)
-    if action == "cancel":
+    assert order is not None
+    if outcome is None:
         return _back(f"{out_trade_no}: 用户取消支付 payer cancelled; the order stays "
                      f"{order['trade_state']}")
-    outcome = {"pay": "SUCCESS", "fail": "PAYERROR"}.get(action)
-    if outcome is None:
-        abort(404)
     try:
-        orders.pay(sb, order, outcome, sb.openid(_username(request.form.get("user"))))
+        orders.pay(sb, order, outcome, _payer_openid(sb, order))
     except orders.PayRefused as exc:
         return _back(f"{out_trade_no}: {exc}")
     return _back(f"{out_trade_no}: {outcome}")
@@ -132,7 +138,7 @@ def _settle_from_page(sb: Sandbox, order: dict[str, Any] | None, redirect_url: s
     if decision in ("pay", "fail"):
         try:
             orders.pay(sb, order, "SUCCESS" if decision == "pay" else "PAYERROR",
-                       sb.openid(_username(request.form.get("user"))))
+                       _payer_openid(sb, order))
             result = "支付成功 Paid" if decision == "pay" else "支付失败 Payment failed"
         except orders.PayRefused as exc:
             result = f"无法支付 Cannot pay: {exc}"

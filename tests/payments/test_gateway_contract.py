@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta
 
 import pytest
-import requests
 
-from app.payments.gateway import (BEIJING, BadReply, BadSignature, BillType, CustomsRequest,
-                                  DuplicateOrderNumber, GatewayMisconfigured, GatewayRejected,
-                                  GatewayUnavailable, NoBill, OAuthRejected, OrderAlreadyClosed,
+from app.payments.gateway import (BEIJING, BadReply, BadSignature, DuplicateOrderNumber, GatewayMisconfigured, GatewayRejected,
+                                  GatewayUnavailable, OrderAlreadyClosed,
                                   OrderAlreadyPaid, OrderNotFound, PrepayRequest, RefundRejected,
                                   RefundRequest, RefundState, TradeState, TradeType)
 from app.payments.wechatpay import WeChatPayGateway

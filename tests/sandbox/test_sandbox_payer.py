@@ -207,3 +207,13 @@ def test_control_pay_by_prepay_id_and_unknown(sandbox_server) -> None:
                                   json={"out_trade_no": "NOPE_1"}).status_code == 404
     users = sandbox_server.control("GET", "_sandbox/users").json()
     assert {u["username"] for u in users} >= {"alice", "bob"}
+
+
+def test_dashboard_pays_a_jsapi_order_as_its_own_payer(sandbox_server) -> None:
+    jsapi_order(sandbox_server, "JSAPI_BOB_1", user="bob")
+    resp = requests.post(sandbox_server.url + "_sandbox/orders/JSAPI_BOB_1/pay",
+                         data={"user": "alice"})
+    assert "JSAPI_BOB_1: SUCCESS" in resp.text
+    q = sandbox_server.call("pay/orderquery", {"out_trade_no": "JSAPI_BOB_1"})
+    assert (q["trade_state"], q["openid"]) == ("SUCCESS", sandbox_server.openid("bob"))
+    assert requests.post(sandbox_server.url + "_sandbox/orders/JSAPI_BOB_1/explode").status_code == 404
