@@ -37,7 +37,10 @@ class SandboxServer:
 
     def __init__(self, db_path: Path, time_scale: float = TIME_SCALE, **config: Any) -> None:
         self.db_path = db_path
-        self.app = create_app({"SANDBOX_DB": str(db_path), "SANDBOX_TIME_SCALE": time_scale,
+        # Merchant settings are explicit so a developer's environment cannot leak in.
+        self.app = create_app({"WECHATPAY_APPID": APPID, "WECHATPAY_MCH_ID": MCH_ID,
+                               "WECHATPAY_API_KEY": API_KEY, "WECHATPAY_APP_SECRET": APP_SECRET,
+                               "SANDBOX_DB": str(db_path), "SANDBOX_TIME_SCALE": time_scale,
                                "SANDBOX_SCHEDULER": True, **config})
         self.sandbox = self.app.extensions["wechatpay_sandbox"]
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
