@@ -117,6 +117,7 @@ def test_query_order_states(gateway, sandbox_server) -> None:
 
 
 def test_close_order(gateway, sandbox_server) -> None:
+    sandbox_server.sandbox.config.time_scale = 1  # real minutes; the clock is moved below
     gateway.prepay(native())
     with pytest.raises(GatewayUnavailable) as err:
         gateway.close_order("KJ-ORDER-0001")   # within five (scaled) minutes: retry later

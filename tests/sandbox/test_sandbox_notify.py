@@ -9,11 +9,15 @@ from tests.sandbox_fixtures import API_KEY, FAIL_REPLY, SandboxServer
 
 
 def place_and_pay(server, merchant, out_trade_no="NOTIFY_1", sign_type=None, total_fee="1999"):
+    # A 30-day time_expire keeps the order payable even at very high time scales.
     server.call("pay/unifiedorder", {
         "body": "notify test", "out_trade_no": out_trade_no, "total_fee": total_fee,
         "spbill_create_ip": "127.0.0.1", "notify_url": merchant.url, "trade_type": "NATIVE",
-        "product_id": "P", "attach": "a=1"}, sign_type=sign_type)
-    return server.control("POST", "_sandbox/pay", json={"out_trade_no": out_trade_no}).json()
+        "product_id": "P", "attach": "a=1", "time_start": "20261101000000",
+        "time_expire": "20261201000000"}, sign_type=sign_type)
+    resp = server.control("POST", "_sandbox/pay", json={"out_trade_no": out_trade_no})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
 
 
 def attempts(server):
@@ -95,15 +99,15 @@ def test_fault_duplicate_delivers_twice(sandbox_server, merchant) -> None:
 
 def test_fault_bad_sign_then_normal_again(sandbox_server, merchant) -> None:
     sandbox_server.control("POST", "_sandbox/faults", json={"notify": "bad_sign"})
-    merchant.replies = [FAIL_REPLY]  # a careful merchant refuses the forged notify
+    merchant.default_reply = FAIL_REPLY  # a careful merchant refuses forged notifies
     place_and_pay(sandbox_server, merchant)
     sandbox_server.wait_for(lambda: merchant.received)
     forged = merchant.received[0].fields
     assert forged["sign"] != sign(forged, API_KEY)
     sandbox_server.control("POST", "_sandbox/faults", json={"notify": "normal"})
-    sandbox_server.wait_for(lambda: len(merchant.received) == 2)
-    good = merchant.received[1].fields
-    assert good["sign"] == sign(good, API_KEY)
+    good = sandbox_server.wait_for(lambda: [r.fields for r in merchant.received
+                                            if r.fields["sign"] == sign(r.fields, API_KEY)])
+    assert good[0]["transaction_id"] == forged["transaction_id"]
 
 
 def test_fault_tamper_amount_is_validly_signed_for_another_amount(sandbox_server, merchant) -> None:
@@ -138,19 +142,21 @@ def test_error_rate_and_latency(sandbox_server) -> None:
 
 def test_pending_retries_survive_a_restart(tmp_path, merchant) -> None:
     db = tmp_path / "restart.sqlite3"
-    first = SandboxServer(db, time_scale=20)  # first retry due 0.75 s after the first try
+    first = SandboxServer(db, time_scale=1)  # the first retry is 15 real seconds away
     merchant.replies = [FAIL_REPLY]
     place_and_pay(first, merchant)
-    first.wait_for(lambda: merchant.received)
+    first.wait_for(lambda: first.notifies()[0]["attempts"] == 1)
     first.stop()
     assert len(merchant.received) == 1
 
-    second = SandboxServer(db, time_scale=20)
+    second = SandboxServer(db, time_scale=1)
     try:
+        assert second.notifies()[0]["state"] == "pending"
+        second.sandbox.shift_clock(15)  # the retry is now due: the new process sends it
         second.wait_for(lambda: second.notifies()[0]["state"] == "acknowledged")
         assert len(merchant.received) == 2
         log = second.notifies()[0]["attempt_log"]
-        assert log[1]["due_at"] == pytest.approx(log[0]["sent_at"] + 15 / 20, abs=1e-6)
+        assert log[1]["due_at"] == pytest.approx(log[0]["sent_at"] + 15, abs=1e-6)
         assert second.call("pay/orderquery", {"out_trade_no": "NOTIFY_1"})[
             "trade_state"] == "SUCCESS"
     finally:

@@ -115,10 +115,13 @@ def test_orderquery_unknown(sandbox_server) -> None:
 
 
 def test_closeorder_waits_five_scaled_minutes(sandbox_server) -> None:
+    config = sandbox_server.sandbox.config
     sandbox_server.call("pay/unifiedorder", order("CLOSE_ME"))
+    config.time_scale = 1  # five real minutes: surely too early, however slow the machine
     early = sandbox_server.call("pay/closeorder", {"out_trade_no": "CLOSE_ME"})
     assert (early["result_code"], early["err_code"]) == ("FAIL", "SYSTEMERROR")
-    time.sleep(CLOSE_MIN_AGE_SECONDS / sandbox_server.sandbox.config.time_scale + 0.05)
+    config.time_scale = 600  # five minutes are half a second
+    time.sleep(CLOSE_MIN_AGE_SECONDS / config.time_scale + 0.05)
     closed = sandbox_server.call("pay/closeorder", {"out_trade_no": "CLOSE_ME"})
     assert closed["result_code"] == "SUCCESS"
     assert sandbox_server.call("pay/orderquery", {"out_trade_no": "CLOSE_ME"})[

@@ -28,12 +28,15 @@ def refund(server, out_refund_no, refund_fee, total_fee="10000", **extra):
 
 def test_refund_is_accepted_then_succeeds(sandbox_server) -> None:
     paid_order(sandbox_server)
+    # Unscaled, the refund stays PROCESSING for a real minute: long enough to look at.
+    sandbox_server.sandbox.config.time_scale = 1
     r = refund(sandbox_server, "RF1", "3000")
     assert r["result_code"] == "SUCCESS" and re.fullmatch(r"\d{29}", r["refund_id"])
     q = sandbox_server.call("pay/refundquery", {"refund_id": r["refund_id"]})
     assert (q["refund_count"], q["refund_status_0"]) == ("1", "PROCESSING")
     assert sandbox_server.call("pay/orderquery", {"out_trade_no": "REFUND_1"})[
         "trade_state"] == "REFUND"
+    sandbox_server.sandbox.shift_clock(60)
     sandbox_server.wait_for(lambda: sandbox_server.call(
         "pay/refundquery", {"out_refund_no": "RF1"})["refund_status_0"] == "SUCCESS")
     q = sandbox_server.call("pay/refundquery", {"out_refund_no": "RF1"})
