@@ -342,39 +342,53 @@ class CustomsDeclaration:
 # -- the protocol ---------------------------------------------------------------------
 
 class PaymentGateway(Protocol):
-    """What the portal needs from a payment provider."""
+    """What the portal needs from a payment provider; each call may raise GatewayError."""
 
-    def prepay(self, request: PrepayRequest) -> Prepay: ...
+    def prepay(self, request: PrepayRequest) -> Prepay:
+        """Prepare a payment: a QR code_url, a JSAPI prepay_id or an H5 mweb_url."""
 
     def query_order(self, *, out_trade_no: str | None = None,
-                    transaction_id: str | None = None) -> OrderStatus: ...
+                    transaction_id: str | None = None) -> OrderStatus:
+        """The provider's view of one order; the only proof of payment besides a notify."""
 
-    def close_order(self, out_trade_no: str) -> None: ...
+    def close_order(self, out_trade_no: str) -> None:
+        """Close an unpaid order so it can no longer be paid."""
 
-    def refund(self, request: RefundRequest) -> RefundAccepted: ...
+    def refund(self, request: RefundRequest) -> RefundAccepted:
+        """Ask for a refund; acceptance is not completion (see query_refunds)."""
 
     def query_refunds(self, *, refund_id: str | None = None, out_refund_no: str | None = None,
                       transaction_id: str | None = None,
-                      out_trade_no: str | None = None) -> RefundQueryResult: ...
+                      out_trade_no: str | None = None) -> RefundQueryResult:
+        """The refunds of an order, or one refund, with their states."""
 
-    def download_bill(self, bill_date: date, bill_type: BillType = BillType.ALL) -> Bill: ...
+    def download_bill(self, bill_date: date, bill_type: BillType = BillType.ALL) -> Bill:
+        """The provider's statement of one Beijing calendar day."""
 
-    def parse_payment_notify(self, body: bytes) -> PaymentNotice: ...
+    def parse_payment_notify(self, body: bytes) -> PaymentNotice:
+        """Authenticate and read a payment callback body."""
 
-    def parse_refund_notify(self, body: bytes) -> RefundNotice: ...
+    def parse_refund_notify(self, body: bytes) -> RefundNotice:
+        """Authenticate and read a refund callback body."""
 
-    def notify_reply(self, ok: bool, message: str = "OK") -> bytes: ...
+    def notify_reply(self, ok: bool, message: str = "OK") -> bytes:
+        """The body to answer a callback with; ok=True stops the provider's retries."""
 
-    def jsapi_params(self, prepay_id: str) -> JsapiParams: ...
+    def jsapi_params(self, prepay_id: str) -> JsapiParams:
+        """Signed parameters for paying a JSAPI prepay inside WeChat."""
 
-    def oauth_url(self, redirect_uri: str, state: str, scope: str = "snsapi_base") -> str: ...
+    def oauth_url(self, redirect_uri: str, state: str, scope: str = "snsapi_base") -> str:
+        """Where to send the browser to learn the payer's openid."""
 
-    def exchange_oauth_code(self, code: str) -> OAuthIdentity: ...
+    def exchange_oauth_code(self, code: str) -> OAuthIdentity:
+        """Trade the code OAuth sent back for the payer's openid."""
 
-    def declare_customs(self, request: CustomsRequest) -> CustomsDeclaration: ...
+    def declare_customs(self, request: CustomsRequest) -> CustomsDeclaration:
+        """Declare a paid order (or one of its sub-orders) to a customs office."""
 
     def query_customs(self, *, customs: str, out_trade_no: str | None = None,
-                      transaction_id: str | None = None) -> list[CustomsDeclaration]: ...
+                      transaction_id: str | None = None) -> list[CustomsDeclaration]:
+        """The declarations of an order at one customs office."""
 
 
 def notify_reply_xml(ok: bool, message: str = "OK") -> bytes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
 from urllib.parse import urlsplit
 from xml.parsers.expat import ExpatError
 
@@ -409,3 +409,10 @@ def gateway_from_config(config: Mapping[str, Any]) -> WeChatPayGateway:
         timeout=float(get("WECHATPAY_TIMEOUT", 10.0)),
         notify_url=get("WECHATPAY_NOTIFY_URL"),
         refund_notify_url=get("WECHATPAY_REFUND_NOTIFY_URL"))
+
+
+if TYPE_CHECKING:  # the type checker proves the adapter fits the protocol
+    from .gateway import PaymentGateway
+
+    def _fits(gateway: WeChatPayGateway) -> PaymentGateway:
+        return gateway

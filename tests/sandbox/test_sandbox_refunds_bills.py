@@ -179,3 +179,28 @@ def test_refund_after_a_year_is_overdue(sandbox_server) -> None:
     paid_order(sandbox_server)
     sandbox_server.sandbox.shift_clock(366 * 86400)
     assert refund(sandbox_server, "RF1", "100")["err_code"] == "TRADE_OVERDUE"
+
+
+def test_refund_notify_faults(sandbox_server, merchant) -> None:
+    paid_order(sandbox_server)
+    sandbox_server.control("POST", "_sandbox/faults", json={"notify": "tamper_amount"})
+    refund(sandbox_server, "RF1", "2500", notify_url=merchant.url)
+    sandbox_server.wait_for(lambda: merchant.received)
+    inner = xmltodict.parse(decrypt_req_info(merchant.received[0].fields["req_info"], API_KEY))
+    assert inner["root"]["refund_fee"] == "2501"
+
+    sandbox_server.control("POST", "_sandbox/faults", json={"notify": "drop"})
+    refund(sandbox_server, "RF2", "100", notify_url=merchant.url)
+    sandbox_server.wait_for(lambda: any(n["state"] == "dropped" for n in sandbox_server.notifies()))
+    assert len(merchant.received) == 1
+
+
+def test_faults_form_on_the_dashboard(sandbox_server) -> None:
+    import requests
+    resp = requests.post(sandbox_server.url + "_sandbox/faults",
+                         data={"latency_ms": "5", "error_rate": "0.25", "notify": "duplicate"})
+    assert resp.status_code == 200 and "faults updated" in resp.text  # redirected to the page
+    assert sandbox_server.control("GET", "_sandbox/faults").json() == {
+        "latency_ms": 5, "error_rate": 0.25, "notify": "duplicate"}
+    reset = requests.post(sandbox_server.url + "_sandbox/reset", data={"confirm": "1"})
+    assert "sandbox reset" in reset.text
