@@ -66,6 +66,13 @@ def clip_utf8(text: str, limit: int) -> str:
     return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
 
 
+def _reject_dtd(body: bytes) -> None:
+    # Callbacks come from the internet; WeChat never sends a DTD, so none is parsed.
+    head = body[:4096].upper()
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        raise BadReply("callback body carries a DTD")
+
+
 def _money(value: int, name: str) -> int:
     # wechatpy drops falsy values when signing, so a 0 would break the signature.
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -283,6 +290,7 @@ class WeChatPayGateway:
         Raises BadSignature for a bad or missing signature, BadReply for a notify
         addressed to another merchant or lacking fields.
         """
+        _reject_dtd(body)
         try:
             data = self._client.parse_payment_result(body)
         except InvalidSignatureException as exc:
@@ -298,6 +306,7 @@ class WeChatPayGateway:
 
         Raises BadSignature when it does not decrypt, BadReply for another merchant.
         """
+        _reject_dtd(body)
         try:
             data = self._client.parse_refund_notify_result(body)
         except (ExpatError, KeyError) as exc:

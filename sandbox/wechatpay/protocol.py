@@ -87,6 +87,9 @@ def parse_xml(body: bytes) -> dict[str, str]:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProtocolError(MSG_NOT_UTF8) from exc
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+        # WeChat never sends a DTD; refusing them closes the door on entity tricks.
+        raise ProtocolError(MSG_XML_FORMAT)
     try:
         doc = xmltodict.parse(text)
     except (ExpatError, ValueError) as exc:

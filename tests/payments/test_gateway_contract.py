@@ -238,3 +238,12 @@ def test_refund_notify_with_wrong_key_is_refused(gateway, sandbox_server, mercha
     body = next(r.body for r in merchant.received if "req_info" in r.fields)
     with pytest.raises(BadSignature):
         gateway.parse_refund_notify(body.encode())
+
+
+def test_callbacks_with_a_dtd_are_refused(gateway) -> None:
+    body = (b'<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b"<xml><return_code>SUCCESS</return_code><req_info>&x;</req_info></xml>")
+    with pytest.raises(BadReply):
+        gateway.parse_payment_notify(body)
+    with pytest.raises(BadReply):
+        gateway.parse_refund_notify(body)

@@ -217,3 +217,19 @@ def test_dashboard_pays_a_jsapi_order_as_its_own_payer(sandbox_server) -> None:
     q = sandbox_server.call("pay/orderquery", {"out_trade_no": "JSAPI_BOB_1"})
     assert (q["trade_state"], q["openid"]) == ("SUCCESS", sandbox_server.openid("bob"))
     assert requests.post(sandbox_server.url + "_sandbox/orders/JSAPI_BOB_1/explode").status_code == 404
+
+
+def test_mweb_cashier_returns_to_the_merchant(sandbox_server) -> None:
+    scene = json.dumps({"h5_info": {"type": "Wap", "wap_url": "https://kj.test", "wap_name": "KJ"}})
+    prepay = sandbox_server.call("pay/unifiedorder", {
+        "body": "H5", "out_trade_no": "MWEB_PAY_1", "total_fee": "300",
+        "spbill_create_ip": "127.0.0.1", "notify_url": "http://127.0.0.1:9/n",
+        "trade_type": "MWEB", "scene_info": scene})
+    back = "http://portal.test/orders/7/paid"
+    page = requests.get(prepay["mweb_url"], params={"redirect_url": back})
+    assert "¥3.00" in page.text and back in page.text
+    resp = requests.post(sandbox_server.url + "_sandbox/mweb", allow_redirects=False, data={
+        "prepay_id": prepay["prepay_id"], "redirect_url": back, "decision": "pay"})
+    assert (resp.status_code, resp.headers["Location"]) == (303, back)
+    assert sandbox_server.call("pay/orderquery", {"out_trade_no": "MWEB_PAY_1"})[
+        "trade_state"] == "SUCCESS"

@@ -70,3 +70,10 @@ def test_unsigned_request_is_refused(sandbox_server) -> None:
     body = to_xml({"appid": APPID, "mch_id": MCH_ID, "nonce_str": "n", "out_trade_no": "ABCDEF"})
     reply = parse(requests.post(sandbox_server.url + "pay/orderquery", data=body.encode()).text)
     assert reply == {"return_code": "FAIL", "return_msg": "缺少参数 sign"}
+
+
+def test_xml_with_a_dtd_is_refused(sandbox_server) -> None:
+    body = ('<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            f"<xml><appid>{APPID}</appid><mch_id>{MCH_ID}</mch_id><a>&x;</a></xml>")
+    reply = parse(requests.post(sandbox_server.url + "pay/orderquery", data=body.encode()).text)
+    assert reply == {"return_code": "FAIL", "return_msg": "XML格式错误"}
