@@ -391,7 +391,8 @@ def gateway_from_config(config: Mapping[str, Any]) -> WeChatPayGateway:
 
     Against anything but WeChat's own hosts (the simulator) a missing client
     certificate is replaced by a throwaway self-signed pair under the instance
-    folder, because wechatpy needs files even over HTTP.
+    folder, because wechatpy needs files even over HTTP, and the OAuth bases
+    default to the API base. Raises GatewayMisconfigured for missing settings.
     """
     def get(name: str, default: Any = None) -> Any:
         value = config.get(name)
@@ -401,8 +402,12 @@ def gateway_from_config(config: Mapping[str, Any]) -> WeChatPayGateway:
         if not get(name):
             raise GatewayMisconfigured(f"{name} is not set")
     api_base = str(get("WECHATPAY_API_BASE", WECHAT_API_BASE))
+    simulated = urlsplit(api_base).hostname not in REAL_HOSTS
+    # The simulator serves OAuth too: unless told otherwise, send OAuth where the API goes.
+    oauth_base = str(get("WECHATPAY_OAUTH_BASE", api_base if simulated else WECHAT_OAUTH_BASE))
+    sns_base = str(get("WECHATPAY_SNS_BASE", api_base if simulated else WECHAT_SNS_BASE))
     cert_path, key_path = get("WECHATPAY_CERT_PATH"), get("WECHATPAY_KEY_PATH")
-    if not (cert_path and key_path) and urlsplit(api_base).hostname not in REAL_HOSTS:
+    if not (cert_path and key_path) and simulated:
         from app.config import INSTANCE_DIR
         folder = Path(get("INSTANCE_PATH", INSTANCE_DIR)) / "wechatpay-dev-cert"
         cert_path, key_path = ensure_dev_client_cert(folder)
@@ -412,8 +417,7 @@ def gateway_from_config(config: Mapping[str, Any]) -> WeChatPayGateway:
     return WeChatPayGateway(
         appid=str(get("WECHATPAY_APPID")), mch_id=str(get("WECHATPAY_MCH_ID")),
         api_key=str(get("WECHATPAY_API_KEY")), app_secret=str(get("WECHATPAY_APP_SECRET", "")),
-        api_base=api_base, oauth_base=str(get("WECHATPAY_OAUTH_BASE", WECHAT_OAUTH_BASE)),
-        sns_base=str(get("WECHATPAY_SNS_BASE", WECHAT_SNS_BASE)),
+        api_base=api_base, oauth_base=oauth_base, sns_base=sns_base,
         cert_path=cert_path, key_path=key_path,
         timeout=float(get("WECHATPAY_TIMEOUT", 10.0)),
         notify_url=get("WECHATPAY_NOTIFY_URL"),

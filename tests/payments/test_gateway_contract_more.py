@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from app.payments.gateway import (BEIJING, BadReply, BadSignature, BillType, CustomsRequest,
-                                  GatewayRejected, GatewayUnavailable, NoBill, OAuthRejected,
+                                  GatewayMisconfigured, GatewayRejected, GatewayUnavailable, NoBill, OAuthRejected,
                                   PrepayRequest, RefundRequest, TradeState, TradeType)
 from app.payments.wechatpay import gateway_from_config
 from sandbox.wechatpay.protocol import sign, to_xml
@@ -215,5 +215,17 @@ def test_factory_makes_a_dev_certificate_only_off_wechats_hosts(gateway_config, 
     gw = gateway_from_config({**gateway_config, "INSTANCE_PATH": str(tmp_path)})
     assert gw.cert_path and open(gw.cert_path).read().startswith("-----BEGIN CERTIFICATE-----")
     real = gateway_from_config({**gateway_config, "INSTANCE_PATH": str(tmp_path / "real"),
-                                "WECHATPAY_API_BASE": "https://api.mch.weixin.qq.com/"})
+                                "WECHATPAY_API_BASE": "https://api.mch.weixin.qq.com/",
+                                "WECHATPAY_OAUTH_BASE": "", "WECHATPAY_SNS_BASE": ""})
     assert real.cert_path is None and not (tmp_path / "real").exists()
+    assert (real.oauth_base, real.sns_base) == ("https://open.weixin.qq.com/",
+                                                "https://api.weixin.qq.com/")
+    dev = gateway_from_config({k: v for k, v in gateway_config.items()
+                               if k not in ("WECHATPAY_OAUTH_BASE", "WECHATPAY_SNS_BASE")})
+    assert dev.oauth_url("http://p.test/cb", "s").startswith(
+        gateway_config["WECHATPAY_API_BASE"] + "connect/oauth2/authorize?")
+    with pytest.raises(GatewayMisconfigured):
+        gateway_from_config({**gateway_config, "WECHATPAY_API_KEY": ""})
+    with pytest.raises(GatewayMisconfigured):
+        gateway_from_config({**gateway_config, "WECHATPAY_CERT_PATH": str(tmp_path / "none.pem"),
+                             "WECHATPAY_KEY_PATH": str(tmp_path / "none.key")})
