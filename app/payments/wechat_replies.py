@@ -8,8 +8,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Mapping
 
-from .gateway import (BEIJING, BadReply, CustomsDeclaration, OrderStatus, PaymentNotice,
-                      RefundNotice, RefundQueryResult, RefundRecord, RefundState, TradeState)
+from .gateway import (
+    BEIJING,
+    BadReply,
+    CustomsDeclaration,
+    OrderStatus,
+    PaymentNotice,
+    RefundNotice,
+    RefundQueryResult,
+    RefundRecord,
+    RefundState,
+    TradeState,
+)
 
 
 def need(data: Mapping[str, Any], name: str) -> str:

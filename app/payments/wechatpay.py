@@ -17,21 +17,50 @@ from xml.parsers.expat import ExpatError
 
 import requests
 import xmltodict
-from wechatpy.exceptions import (InvalidSignatureException, WeChatException,
-                                 WeChatOAuthException, WeChatPayException)
+from wechatpy.exceptions import (
+    InvalidSignatureException,
+    WeChatException,
+    WeChatOAuthException,
+    WeChatPayException,
+)
 from wechatpy.oauth import WeChatOAuth
 from wechatpy.pay import WeChatPay
 from wechatpy.pay.utils import calculate_signature
 
 from . import wechat_replies as replies
 from .devcert import ensure_dev_client_cert
-from .gateway import (BEIJING, BadReply, BadSignature, Bill, BillType, CustomsDeclaration,
-                      CustomsRequest, DuplicateOrderNumber, GatewayError, GatewayMisconfigured,
-                      GatewayRejected, GatewayUnavailable, JsapiParams, NoBill, OAuthIdentity,
-                      OAuthRejected, OrderAlreadyClosed, OrderAlreadyPaid, OrderNotFound,
-                      OrderStatus, PaymentNotice, Prepay, PrepayRequest, RefundAccepted,
-                      RefundNotice, RefundQueryResult, RefundRejected, RefundRequest, TradeType,
-                      notify_reply_xml)
+from .gateway import (
+    BEIJING,
+    BadReply,
+    BadSignature,
+    Bill,
+    BillType,
+    CustomsDeclaration,
+    CustomsRequest,
+    DuplicateOrderNumber,
+    GatewayError,
+    GatewayMisconfigured,
+    GatewayRejected,
+    GatewayUnavailable,
+    JsapiParams,
+    NoBill,
+    OAuthIdentity,
+    OAuthRejected,
+    OrderAlreadyClosed,
+    OrderAlreadyPaid,
+    OrderNotFound,
+    OrderStatus,
+    PaymentNotice,
+    Prepay,
+    PrepayRequest,
+    RefundAccepted,
+    RefundNotice,
+    RefundQueryResult,
+    RefundRejected,
+    RefundRequest,
+    TradeType,
+    notify_reply_xml,
+)
 from .wechat_bill import parse_bill
 
 log = logging.getLogger(__name__)

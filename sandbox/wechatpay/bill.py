@@ -7,7 +7,8 @@ decimals as WeChat does.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any
 
 from .engine import Sandbox

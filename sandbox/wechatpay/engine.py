@@ -6,10 +6,9 @@ for globals.
 """
 from __future__ import annotations
 
-import hashlib
 import base64
+import hashlib
 import os
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -124,7 +123,6 @@ class Sandbox:
         self.config = config
         self.store = Store(config.db_path)
         self._wake: Callable[[], None] = lambda: None
-        self._lock = threading.Lock()
 
     # -- time ---------------------------------------------------------------
     def now(self) -> float:

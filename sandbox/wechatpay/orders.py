@@ -12,10 +12,22 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from .engine import (CLOSE_MIN_AGE_SECONDS, MWEB_VALID_SECONDS, PREPAY_VALID_SECONDS,
-                     DEFAULT_USER, Sandbox)
-from .protocol import (BusinessError, ProtocolError, MSG_LACK_PARAMS, new_prepay_id,
-                       new_transaction_id, parse_wx_time, wx_time)
+from .engine import (
+    CLOSE_MIN_AGE_SECONDS,
+    DEFAULT_USER,
+    MWEB_VALID_SECONDS,
+    PREPAY_VALID_SECONDS,
+    Sandbox,
+)
+from .protocol import (
+    MSG_LACK_PARAMS,
+    BusinessError,
+    ProtocolError,
+    new_prepay_id,
+    new_transaction_id,
+    parse_wx_time,
+    wx_time,
+)
 
 OUT_TRADE_NO_RE = re.compile(r"^[0-9A-Za-z_\-|*]{6,32}$")
 TRADE_TYPES = ("NATIVE", "JSAPI", "MWEB")

@@ -13,10 +13,10 @@ import string
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Mapping
+from xml.parsers.expat import ExpatError
 from xml.sax.saxutils import escape
 
 import xmltodict
-from xml.parsers.expat import ExpatError
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 

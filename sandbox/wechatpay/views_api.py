@@ -9,8 +9,20 @@ from flask import Blueprint, Response, current_app, request
 
 from . import bill, customs, orders, refunds
 from .engine import Sandbox
-from .protocol import (MD5, MSG_APPID_MCHID, MSG_REQUIRE_POST, MSG_SIGNERROR, BusinessError,
-                       ProtocolError, check_sign, fail_xml, nonce, parse_xml, sign, to_xml)
+from .protocol import (
+    MD5,
+    MSG_APPID_MCHID,
+    MSG_REQUIRE_POST,
+    MSG_SIGNERROR,
+    BusinessError,
+    ProtocolError,
+    check_sign,
+    fail_xml,
+    nonce,
+    parse_xml,
+    sign,
+    to_xml,
+)
 
 bp = Blueprint("wxapi", __name__)
 

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Response, abort, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
 from . import orders, refunds
 from .bill import yuan

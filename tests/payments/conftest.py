@@ -7,8 +7,7 @@ from typing import Any, Callable
 import pytest
 
 from app.payments.wechatpay import WeChatPayGateway, gateway_from_config
-from tests.sandbox_fixtures import (API_KEY, APP_SECRET, APPID, MCH_ID, merchant,  # noqa: F401
-                                    sandbox_server)
+from tests.sandbox_fixtures import API_KEY, APP_SECRET, APPID, MCH_ID, merchant, sandbox_server  # noqa: F401
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,24 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.payments.gateway import (BEIJING, BadReply, BadSignature, DuplicateOrderNumber, GatewayMisconfigured, GatewayRejected,
-                                  GatewayUnavailable, OrderAlreadyClosed,
-                                  OrderAlreadyPaid, OrderNotFound, PrepayRequest, RefundRejected,
-                                  RefundRequest, RefundState, TradeState, TradeType)
+from app.payments.gateway import (
+    BEIJING,
+    BadReply,
+    BadSignature,
+    DuplicateOrderNumber,
+    GatewayMisconfigured,
+    GatewayRejected,
+    GatewayUnavailable,
+    OrderAlreadyClosed,
+    OrderAlreadyPaid,
+    OrderNotFound,
+    PrepayRequest,
+    RefundRejected,
+    RefundRequest,
+    RefundState,
+    TradeState,
+    TradeType,
+)
 from app.payments.wechatpay import WeChatPayGateway
 from sandbox.wechatpay.engine import CLOSE_MIN_AGE_SECONDS
 from sandbox.wechatpay.protocol import sign

@@ -9,9 +9,22 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from app.payments.gateway import (BEIJING, BadReply, BadSignature, BillType, CustomsRequest,
-                                  GatewayMisconfigured, GatewayRejected, GatewayUnavailable, NoBill, OAuthRejected,
-                                  PrepayRequest, RefundRequest, TradeState, TradeType)
+from app.payments.gateway import (
+    BEIJING,
+    BadReply,
+    BadSignature,
+    BillType,
+    CustomsRequest,
+    GatewayMisconfigured,
+    GatewayRejected,
+    GatewayUnavailable,
+    NoBill,
+    OAuthRejected,
+    PrepayRequest,
+    RefundRequest,
+    TradeState,
+    TradeType,
+)
 from app.payments.wechatpay import gateway_from_config
 from sandbox.wechatpay.protocol import sign, to_xml
 from tests.sandbox_fixtures import API_KEY, APPID, MCH_ID, MerchantServer
