@@ -171,3 +171,31 @@ def test_reset_forgets_everything(sandbox_server, merchant) -> None:
         "err_code"] == "ORDERNOTEXIST"
     assert sandbox_server.notifies() == []
     assert sandbox_server.control("GET", "_sandbox/faults").json()["notify"] == "normal"
+
+
+def test_refunds_declarations_and_faults_survive_a_restart(tmp_path, merchant) -> None:
+    db = tmp_path / "restart2.sqlite3"
+    first = SandboxServer(db, time_scale=1)  # refund and customs take a real minute
+    paid = place_and_pay(first, merchant, out_trade_no="RESTART_2")
+    first.call("secapi/pay/refund", {"out_trade_no": "RESTART_2", "out_refund_no": "RF-R2",
+                                     "total_fee": "1999", "refund_fee": "999"})
+    first.call("cgi-bin/mch/customs/customdeclareorder", {
+        "out_trade_no": "RESTART_2", "transaction_id": paid["transaction_id"],
+        "customs": "NINGBO", "mch_customs_no": "3302460000"})
+    first.control("POST", "_sandbox/faults", json={"latency_ms": 1, "notify": "duplicate"})
+    first.stop()
+
+    second = SandboxServer(db, time_scale=1)
+    try:
+        assert second.control("GET", "_sandbox/faults").json()["notify"] == "duplicate"
+        assert second.call("pay/refundquery", {"out_refund_no": "RF-R2"})[
+            "refund_status_0"] == "PROCESSING"
+        second.sandbox.shift_clock(60)
+        second.wait_for(lambda: second.call("pay/refundquery", {"out_refund_no": "RF-R2"})[
+            "refund_status_0"] == "SUCCESS")
+        declared = second.wait_for(lambda: (q := second.call(
+            "cgi-bin/mch/customs/customdeclarequery",
+            {"out_trade_no": "RESTART_2", "customs": "NINGBO"}))["state_0"] == "SUCCESS" and q)
+        assert declared["mch_customs_no_0"] == "3302460000"
+    finally:
+        second.stop()
