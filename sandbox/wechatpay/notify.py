@@ -24,6 +24,7 @@ from .protocol import nonce, sign, to_xml, wx_dashed_time, wx_time
 
 log = logging.getLogger(__name__)
 NOTIFY_TIMEOUT_SECONDS = 5.0
+CLAIM_LEASE_SECONDS = 60.0
 
 
 def encrypt_req_info(plain_xml: str, api_key: str) -> str:
@@ -142,12 +143,22 @@ def _post(url: str, body: str) -> tuple[int | None, str, str | None]:
 def deliver(sb: Sandbox, notify_id: int, pool: ThreadPoolExecutor | None = None) -> bool:
     """Make one delivery attempt of a notify and schedule the next; True if acknowledged."""
     notify = sb.store.one("SELECT * FROM notifies WHERE id = ?", (notify_id,))
-    if notify is None or notify["state"] != "pending":
+    if notify is None or notify["state"] != "pending" or notify["next_due_at"] is None:
+        return False
+    started = sb.now()
+    due_at = notify["next_due_at"]
+    if due_at > started:
+        return False  # not due, or leased by another delivery that is under way
+    # Claim the attempt by pushing its due time out for a while: a second process over
+    # the same file, or a second scheduler, then finds nothing due; if this process dies
+    # mid-delivery, the notify comes due again once the lease has passed.
+    claimed = sb.store.execute(
+        "UPDATE notifies SET next_due_at = ? WHERE id = ? AND state = 'pending' "
+        "AND next_due_at = ?", (started + CLAIM_LEASE_SECONDS, notify_id, due_at)).rowcount
+    if claimed != 1:
         return False
     mode = sb.faults().notify
-    started = sb.now()
     attempt = notify["attempts"] + 1
-    due_at = notify["next_due_at"]
     records: list[dict[str, Any]] = []
     if mode == "drop":
         records.append({"variant": "drop", "request_body": None, "status_code": None,

@@ -1,6 +1,7 @@
 """Payment notifies: fields, signature, retry schedule, faults, restart."""
 from __future__ import annotations
 
+
 import pytest
 
 from sandbox.wechatpay.engine import NOTIFY_RETRY_DELAYS
@@ -198,4 +199,19 @@ def test_refunds_declarations_and_faults_survive_a_restart(tmp_path, merchant) -
             {"out_trade_no": "RESTART_2", "customs": "NINGBO"}))["state_0"] == "SUCCESS" and q)
         assert declared["mch_customs_no_0"] == "3302460000"
     finally:
+        second.stop()
+
+
+def test_two_simulators_over_one_file_deliver_each_notify_once(tmp_path, merchant) -> None:
+    db = tmp_path / "shared.sqlite3"
+    first, second = SandboxServer(db), SandboxServer(db)
+    try:
+        for n in range(5):
+            place_and_pay(first if n % 2 else second, merchant, out_trade_no=f"SHARED_{n}")
+        first.wait_for(lambda: all(x["state"] == "acknowledged" for x in first.notifies())
+                       and len(first.notifies()) == 5)
+        assert sorted(r.fields["out_trade_no"] for r in merchant.received) == [
+            f"SHARED_{n}" for n in range(5)]
+    finally:
+        first.stop()
         second.stop()
