@@ -8,80 +8,36 @@ failure into the gateway's named exceptions.
 """
 from __future__ import annotations
 
-import logging
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlsplit
 from xml.parsers.expat import ExpatError
 
 import requests
-import xmltodict
-from wechatpy.exceptions import (
-    InvalidSignatureException,
-    WeChatException,
-    WeChatOAuthException,
-    WeChatPayException,
-)
+from wechatpy.exceptions import (InvalidSignatureException, WeChatException,
+                                 WeChatOAuthException, WeChatPayException)
 from wechatpy.oauth import WeChatOAuth
 from wechatpy.pay import WeChatPay
 from wechatpy.pay.utils import calculate_signature
 
+from . import wechat_errors as errors
 from . import wechat_replies as replies
 from .devcert import ensure_dev_client_cert
-from .gateway import (
-    BEIJING,
-    BadReply,
-    BadSignature,
-    Bill,
-    BillType,
-    CustomsDeclaration,
-    CustomsRequest,
-    DuplicateOrderNumber,
-    GatewayError,
-    GatewayMisconfigured,
-    GatewayRejected,
-    GatewayUnavailable,
-    JsapiParams,
-    NoBill,
-    OAuthIdentity,
-    OAuthRejected,
-    OrderAlreadyClosed,
-    OrderAlreadyPaid,
-    OrderNotFound,
-    OrderStatus,
-    PaymentNotice,
-    Prepay,
-    PrepayRequest,
-    RefundAccepted,
-    RefundNotice,
-    RefundQueryResult,
-    RefundRejected,
-    RefundRequest,
-    TradeType,
-    notify_reply_xml,
-)
+from .gateway import (BEIJING, BadReply, BadSignature, Bill, BillType, CustomsDeclaration,
+                      CustomsRequest, GatewayError, GatewayMisconfigured, GatewayRejected,
+                      GatewayUnavailable, JsapiParams, OAuthIdentity, OAuthRejected, OrderStatus,
+                      PaymentNotice, Prepay, PrepayRequest, RefundAccepted, RefundNotice,
+                      RefundQueryResult, RefundRejected, RefundRequest, TradeType,
+                      notify_reply_xml)
 from .wechat_bill import parse_bill
 
-log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 WECHAT_API_BASE = "https://api.mch.weixin.qq.com/"
 WECHAT_OAUTH_BASE = "https://open.weixin.qq.com/"
 WECHAT_SNS_BASE = "https://api.weixin.qq.com/"
 REAL_HOSTS = ("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com")
 
-# return_msg → a code, for FAIL replies that carry only a message.
-RETURN_MSG_CODES = {"签名错误": "SIGNERROR", "缺少参数": "LACK_PARAMS", "XML格式错误": "XML_FORMAT_ERROR",
-                    "请使用post方法": "REQUIRE_POST_METHOD", "post数据为空": "POST_DATA_EMPTY",
-                    "编码格式错误": "NOT_UTF8", "appid和mch_id不匹配": "APPID_MCHID_NOT_MATCH"}
-RETRYABLE_CODES = {"SYSTEMERROR", "BIZERR_NEED_RETRY", "FREQUENCY_LIMITED", "INVALID_REQ_TOO_MUCH"}
-ERROR_CLASSES: dict[str, type[GatewayRejected]] = {
-    "ORDERNOTEXIST": OrderNotFound, "REFUNDNOTEXIST": OrderNotFound,
-    "ORDERPAID": OrderAlreadyPaid, "ORDERCLOSED": OrderAlreadyClosed,
-    "INVALID_REQUEST": DuplicateOrderNumber, "OUT_TRADE_NO_USED": DuplicateOrderNumber,
-}
-BILL_ERRORS_NO_BILL = {"20002", "20003"}  # No Bill Exist, Bill Creating
 BODY_MAX_BYTES = 127
 
 
@@ -160,50 +116,14 @@ class WeChatPayGateway:
     def _translate(self, exc: WeChatPayException, rejected: type[GatewayRejected]
                    ) -> GatewayError:
         response = getattr(exc, "response", None)
-        if exc.return_code is None:  # HTTP status error raised by wechatpy
-            status = getattr(response, "status_code", None)
-            if status is None or status >= 500:
-                return GatewayUnavailable(f"WeChat Pay HTTP {status}")
-            return BadReply(f"WeChat Pay HTTP {status} (is WECHATPAY_API_BASE right?)")
+        if exc.return_code is None:  # an HTTP status error raised by wechatpy
+            return errors.http_error(getattr(response, "status_code", None))
         if exc.return_code != "SUCCESS":
-            message = exc.return_msg or ""
-            error_code = self._bill_error_code(response)
-            if error_code in BILL_ERRORS_NO_BILL:
-                return NoBill(error_code, message)
-            if error_code == "20100":
-                return GatewayUnavailable(message, error_code)
-            if error_code:
-                return GatewayRejected(error_code, message)
-            code = next((c for m, c in RETURN_MSG_CODES.items() if message.startswith(m)),
-                        "PARAM_ERROR" if "参数" in message else "FAIL")
-            return GatewayRejected(code, message)
+            return errors.call_failed(exc.return_msg or "", getattr(response, "text", None))
         # A business refusal is signed like any reply: a forged one must not pass.
         if response is not None:
-            self._verify_reply(self._parse(response.text), require_sign=False)
-        code = exc.errcode or "FAIL"
-        if code in RETRYABLE_CODES:
-            return GatewayUnavailable(exc.errmsg or code, code)
-        cls = ERROR_CLASSES.get(code, rejected)
-        return cls(code, exc.errmsg or "")
-
-    @staticmethod
-    def _parse(text: str) -> dict[str, Any]:
-        try:
-            doc = xmltodict.parse(text)
-        except (ExpatError, ValueError) as exc:
-            raise BadReply("reply is not XML") from exc
-        if not isinstance(doc, dict) or not isinstance(doc.get("xml"), dict):
-            raise BadReply("reply is not WeChat's XML")
-        return dict(doc["xml"])
-
-    @staticmethod
-    def _bill_error_code(response: Any) -> str | None:
-        if response is None:
-            return None
-        try:
-            return WeChatPayGateway._parse(response.text).get("error_code")
-        except BadReply:
-            return None
+            self._verify_reply(errors.parse_reply(response.text), require_sign=False)
+        return errors.business_failed(exc.errcode, exc.errmsg, rejected)
 
     def _verify_reply(self, data: Any, require_sign: bool = True) -> dict[str, Any]:
         """Check a reply's signature and merchant; wechatpy itself checks neither."""
