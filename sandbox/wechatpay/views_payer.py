@@ -1,0 +1,307 @@
+"""The payer's side: the dashboard, scan and H5 pages, the JS bridge, the JSON control API."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+
+from . import orders, refunds
+from .bill import yuan
+from .engine import DEFAULT_USER, SANDBOX_USERS, Faults, Sandbox
+from .notify import notify_log
+from .protocol import MD5, beijing, sign
+from .views_api import sandbox
+
+bp = Blueprint("payer", __name__, url_prefix="/_sandbox")
+
+
+def _username(name: str | None) -> str:
+    names = {u.username for u in SANDBOX_USERS}
+    return name if name in names else DEFAULT_USER.username
+
+
+def _payer_openid(sb: Sandbox, order: dict[str, Any]) -> str | None:
+    """Who pays from a form: a JSAPI order's own payer, else the user picked (or alice)."""
+    if order["trade_type"] == "JSAPI":
+        return None
+    return sb.openid(_username(request.form.get("user")))
+
+
+def _back(message: str) -> Response:
+    return redirect(url_for("payer.index", msg=message), code=303)
+
+
+@bp.app_template_filter("yuan")
+def _yuan_filter(fen: int | None) -> str:
+    return "" if fen is None else "¥" + yuan(int(fen))
+
+
+@bp.app_template_filter("bjtime")
+def _bjtime_filter(ts: float | None) -> str:
+    return "" if ts is None else beijing(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+# -- pages -------------------------------------------------------------------
+
+@bp.get("/")
+def index() -> str:
+    """Everything the sandbox holds, newest first, with pay/fail/cancel buttons."""
+    sb = sandbox()
+    store = sb.store
+    return render_template(
+        "index.html", sb=sb, message=request.args.get("msg"),
+        orders=store.all("SELECT * FROM orders ORDER BY created_at DESC LIMIT 100"),
+        refunds=store.all("SELECT * FROM refunds ORDER BY created_at DESC LIMIT 100"),
+        declarations=store.all("SELECT * FROM declarations ORDER BY modify_time DESC LIMIT 100"),
+        notifies=notify_log(sb, 50), faults=sb.faults(), users=SANDBOX_USERS,
+        openid=sb.openid, now=sb.now(), payable=orders.PAYABLE_STATES)
+
+
+@bp.post("/orders/<out_trade_no>/<action>")
+def order_action(out_trade_no: str, action: str) -> Response:
+    """The dashboard's pay / fail / cancel buttons."""
+    sb = sandbox()
+    order = orders.get_order(sb, out_trade_no=out_trade_no)
+    outcome = {"pay": "SUCCESS", "fail": "PAYERROR", "cancel": None}.get(action, "")
+    if order is None or outcome == "":
+        abort(404)
+    assert order is not None
+    if outcome is None:
+        return _back(f"{out_trade_no}: 用户取消支付 payer cancelled; the order stays "
+                     f"{order['trade_state']}")
+    try:
+        orders.pay(sb, order, outcome, _payer_openid(sb, order))
+    except orders.PayRefused as exc:
+        return _back(f"{out_trade_no}: {exc}")
+    return _back(f"{out_trade_no}: {outcome}")
+
+
+@bp.post("/refunds/<refund_id>/<status>")
+def refund_action(refund_id: str, status: str) -> Response:
+    """Settle a PROCESSING refund now, as SUCCESS, CHANGE or REFUNDCLOSE."""
+    if status not in ("SUCCESS", "CHANGE", "REFUNDCLOSE"):
+        abort(404)
+    done = refunds.finish_refund(sandbox(), refund_id, status)
+    if request.is_json:
+        return jsonify({"ok": done is not None})
+    return _back(f"refund {refund_id}: {status if done else 'not PROCESSING'}")
+
+
+def _payer_page(order: dict[str, Any] | None, **extra: Any) -> str:
+    sb = sandbox()
+    return render_template("pay.html", order=order, merchant=sb.config.merchant_name,
+                           users=SANDBOX_USERS, now=sb.now(), **extra)
+
+
+@bp.get("/scan")
+def scan() -> str:
+    """What a phone shows after scanning a NATIVE code_url: amount, merchant, Pay/Cancel."""
+    code_url = request.args.get("code_url", "")
+    order = orders.find_payable(sandbox(), code_url=code_url) if code_url else None
+    return _payer_page(order, key_name="code_url", key_value=code_url,
+                       action=url_for("payer.scan_submit"), redirect_url="")
+
+
+@bp.post("/scan")
+def scan_submit() -> str:
+    sb = sandbox()
+    order = orders.find_payable(sb, code_url=request.form.get("code_url", ""))
+    return _settle_from_page(sb, order, "")
+
+
+@bp.get("/mweb")
+def mweb() -> str:
+    """The H5 (MWEB) cashier page that mweb_url leads to."""
+    order = orders.find_payable(sandbox(), prepay_id=request.args.get("prepay_id", ""))
+    return _payer_page(order, key_name="prepay_id", key_value=request.args.get("prepay_id", ""),
+                       action=url_for("payer.mweb_submit"),
+                       redirect_url=request.args.get("redirect_url", ""))
+
+
+@bp.post("/mweb")
+def mweb_submit() -> Any:
+    sb = sandbox()
+    order = orders.find_payable(sb, prepay_id=request.form.get("prepay_id", ""))
+    return _settle_from_page(sb, order, request.form.get("redirect_url", ""))
+
+
+def _settle_from_page(sb: Sandbox, order: dict[str, Any] | None, redirect_url: str) -> Any:
+    if order is None:
+        return render_template("message.html", title="订单不存在 Order not found",
+                               message="No order matches this code."), 404
+    decision = request.form.get("decision")
+    result = "用户取消 Cancelled"
+    if decision in ("pay", "fail"):
+        try:
+            orders.pay(sb, order, "SUCCESS" if decision == "pay" else "PAYERROR",
+                       _payer_openid(sb, order))
+            result = "支付成功 Paid" if decision == "pay" else "支付失败 Payment failed"
+        except orders.PayRefused as exc:
+            result = f"无法支付 Cannot pay: {exc}"
+    if redirect_url and urlsplit(redirect_url).scheme in ("http", "https"):
+        return redirect(redirect_url, code=303)
+    return render_template("message.html", title=result,
+                           message=f"{order['out_trade_no']} · {yuan(order['total_fee'])} 元")
+
+
+# -- JSAPI stand-in ------------------------------------------------------------
+
+@bp.get("/jsbridge.js")
+def jsbridge() -> Response:
+    """A WeixinJSBridge for ordinary browsers; the portal includes it only in development."""
+    script = Path(__file__).with_name("static") / "jsbridge.js"
+    resp = Response(script.read_text(encoding="utf-8"), mimetype="application/javascript")
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+def _cors(resp: Response) -> Response:
+    # The bridge runs on the portal's origin and calls back to the simulator's.
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    resp.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    resp.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    return resp
+
+
+def verify_jsapi(sb: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
+    """Check getBrandWCPayRequest parameters as WeChat's client would; the order or ValueError."""
+    keys = ("appId", "timeStamp", "nonceStr", "package", "signType")
+    missing = [k for k in keys + ("paySign",) if not params.get(k)]
+    if missing:
+        raise ValueError("missing " + ", ".join(missing))
+    if params["appId"] != sb.config.appid:
+        raise ValueError("appId does not match the merchant")
+    if not str(params["timeStamp"]).isdigit():
+        raise ValueError("timeStamp must be a string of seconds")
+    expected = sign({k: str(params[k]) for k in keys}, sb.config.api_key,
+                    str(params.get("signType") or MD5))
+    if expected != params["paySign"]:
+        raise ValueError("paySign 签名错误")
+    package = str(params["package"])
+    if not package.startswith("prepay_id="):
+        raise ValueError("package must be prepay_id=…")
+    order = orders.find_payable(sb, prepay_id=package[len("prepay_id="):])
+    if order is None:
+        raise ValueError("prepay_id not found")
+    if order["trade_type"] != "JSAPI":
+        raise ValueError("not a JSAPI order")
+    return order
+
+
+def _bridge_params() -> dict[str, Any]:
+    try:
+        return json.loads(request.get_data(as_text=True) or "{}")
+    except ValueError:
+        return {}
+
+
+@bp.route("/jsapi/verify", methods=["POST", "OPTIONS"])
+def jsapi_verify() -> Response:
+    if request.method == "OPTIONS":
+        return _cors(Response(status=204))
+    sb = sandbox()
+    try:
+        order = verify_jsapi(sb, _bridge_params())
+    except ValueError as exc:
+        return _cors(jsonify({"ok": False, "error": str(exc)}))
+    return _cors(jsonify({"ok": True, "out_trade_no": order["out_trade_no"],
+                          "amount": yuan(order["total_fee"]), "body": order["body"],
+                          "merchant": sb.config.merchant_name,
+                          "payable": order["trade_state"] in orders.PAYABLE_STATES}))
+
+
+@bp.route("/jsapi/pay", methods=["POST", "OPTIONS"])
+def jsapi_pay() -> Response:
+    """Pay (or fail) a JSAPI order after checking paySign again; answers err_msg."""
+    if request.method == "OPTIONS":
+        return _cors(Response(status=204))
+    sb = sandbox()
+    body = _bridge_params()
+    try:
+        order = verify_jsapi(sb, body.get("params") or {})
+        orders.pay(sb, order, "PAYERROR" if body.get("outcome") == "fail" else "SUCCESS")
+    except (ValueError, orders.PayRefused) as exc:
+        return _cors(jsonify({"err_msg": "get_brand_wcpay_request:fail", "err_desc": str(exc)}))
+    failed = body.get("outcome") == "fail"
+    return _cors(jsonify({"err_msg": "get_brand_wcpay_request:" + ("fail" if failed else "ok")}))
+
+
+# -- JSON control API for tests ---------------------------------------------------
+
+@bp.post("/pay")
+def api_pay() -> Any:
+    """{code_url|prepay_id|out_trade_no, openid?, outcome} → {transaction_id, trade_state}."""
+    sb = sandbox()
+    data = request.get_json(silent=True) or {}
+    order = orders.find_payable(sb, code_url=data.get("code_url"),
+                                prepay_id=data.get("prepay_id"),
+                                out_trade_no=data.get("out_trade_no"))
+    if order is None:
+        return jsonify({"error": "ORDERNOTEXIST"}), 404
+    try:
+        order = orders.pay(sb, order, data.get("outcome", "SUCCESS"), data.get("openid"),
+                           data.get("bank_type", "OTHERS"))
+    except orders.PayRefused as exc:
+        return jsonify({"error": str(exc)}), 409
+    return jsonify({"transaction_id": order.get("transaction_id"),
+                    "trade_state": order["trade_state"], "out_trade_no": order["out_trade_no"]})
+
+
+@bp.route("/faults", methods=["GET", "POST"])
+def api_faults() -> Any:
+    """Read or set latency_ms, error_rate and the notify fault (normal, drop, …)."""
+    sb = sandbox()
+    if request.method == "POST":
+        data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+        data = data or {}
+        current = sb.faults()
+        try:
+            faults = Faults(
+                latency_ms=int(data.get("latency_ms", current.latency_ms) or 0),
+                error_rate=float(data.get("error_rate", current.error_rate) or 0),
+                notify=str(data.get("notify", current.notify) or "normal"))
+        except (TypeError, ValueError):
+            return jsonify({"error": "latency_ms and error_rate must be numbers"}), 400
+        if faults.notify not in Faults.NOTIFY_MODES or not 0 <= faults.error_rate <= 1 \
+                or faults.latency_ms < 0:
+            return jsonify({"error": "notify must be one of " + ", ".join(Faults.NOTIFY_MODES)
+                            + "; error_rate in [0, 1]; latency_ms ≥ 0"}), 400
+        sb.set_faults(faults)
+        if not request.is_json:
+            return _back("faults updated")
+    f = sb.faults()
+    return jsonify({"latency_ms": f.latency_ms, "error_rate": f.error_rate, "notify": f.notify})
+
+
+@bp.get("/notifies")
+def api_notifies() -> Response:
+    """Every notify with each delivery attempt and the merchant's reply."""
+    return jsonify(notify_log(sandbox(), int(request.args.get("limit", 200))))
+
+
+@bp.get("/users")
+def api_users() -> Response:
+    """The sandbox payers with their openids (and the identity customs checks against)."""
+    sb = sandbox()
+    return jsonify([{"username": u.username, "nickname": u.nickname, "openid": sb.openid(u.username),
+                     "name": u.name, "cert_id": u.cert_id} for u in SANDBOX_USERS])
+
+
+@bp.post("/clock")
+def api_clock() -> Response:
+    """Move the sandbox clock by shift_seconds (bills, expiries and due work follow)."""
+    data = request.get_json(silent=True) or {}
+    offset = sandbox().shift_clock(float(data.get("shift_seconds", 0)))
+    return jsonify({"offset_seconds": offset, "now": sandbox().now()})
+
+
+@bp.post("/reset")
+def api_reset() -> Any:
+    """Forget everything: orders, refunds, notifies, declarations, faults, clock."""
+    sandbox().store.reset()
+    if request.is_json or not request.form:
+        return jsonify({"ok": True})
+    return _back("sandbox reset")
