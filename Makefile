@@ -60,6 +60,7 @@ run: services-run setup
 	@$(FLASK) seed-demo
 	@echo
 	@echo "  Kuajing is starting at http://127.0.0.1:$(PORT)/"
+	@echo "  WeChat Pay simulator (scan, pay, notifies): http://127.0.0.1:5010/_sandbox/"
 	@echo "  Demo logins (password demo-pass-2026):"
 	@echo "    buyer@demo.test (owner)   finance@demo.test (finance)   other@demo.test (another company)"
 	@echo "    agent@demo.test (support) ops@demo.test (operations)    admin@demo.test (admin)"

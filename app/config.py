@@ -104,4 +104,10 @@ def load() -> dict[str, object]:
     }
     for name, default in WECHATPAY_DEV_DEFAULTS.items():
         cfg[name] = env(name, default)
+    # Empty means "derive": OAuth hosts follow the API base when it is the simulator,
+    # and a throwaway client certificate is made for it (see app/payments/wechatpay.py).
+    for name in ("WECHATPAY_OAUTH_BASE", "WECHATPAY_SNS_BASE", "WECHATPAY_CERT_PATH",
+                 "WECHATPAY_KEY_PATH", "WECHATPAY_NOTIFY_URL", "WECHATPAY_REFUND_NOTIFY_URL"):
+        cfg[name] = env(name)
+    cfg["WECHATPAY_TIMEOUT"] = env("WECHATPAY_TIMEOUT", "10")
     return cfg

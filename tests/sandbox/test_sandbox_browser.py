@@ -2,28 +2,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 
 from sandbox.wechatpay.protocol import sign
 from tests.sandbox_fixtures import API_KEY, APPID
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield b
-        b.close()
-
 
 @pytest.fixture
 def portal_page() -> Iterator[dict]:
