@@ -22,7 +22,7 @@ BLUEPRINTS = [
 
 
 class ConfigError(RuntimeError):
-    """The settings cannot run the portal safely (for example, no SECRET_KEY in production)."""
+    """The settings cannot run the portal safely (say, production without its own keys)."""
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -37,8 +37,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings.load())
     if config:
         app.config.update(config)
-    if not app.config.get("SECRET_KEY"):
-        raise ConfigError("SECRET_KEY must be set when KUAJING_ENV=production")
+    if app.config["ENV_NAME"] == "production":
+        problems = settings.production_problems(app.config)
+        if problems:
+            raise ConfigError("cannot start in production: " + "; ".join(problems))
+    elif not app.config.get("SECRET_KEY"):
+        raise ConfigError("SECRET_KEY is not set")
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)

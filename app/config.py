@@ -102,8 +102,11 @@ def load() -> dict[str, object]:
         "INVITATION_DAYS": env_int("INVITATION_DAYS", 7),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
     }
+    # Production never falls back to the development merchant: its key is public.
     for name, default in WECHATPAY_DEV_DEFAULTS.items():
-        cfg[name] = env(name, default)
+        cfg[name] = env(name, None if production else default)
+    if production:
+        cfg["WECHATPAY_API_BASE"] = env("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com/")
     # Empty means "derive": OAuth hosts follow the API base when it is the simulator,
     # and a throwaway client certificate is made for it (see app/payments/wechatpay.py).
     for name in ("WECHATPAY_OAUTH_BASE", "WECHATPAY_SNS_BASE", "WECHATPAY_CERT_PATH",
@@ -111,3 +114,21 @@ def load() -> dict[str, object]:
         cfg[name] = env(name)
     cfg["WECHATPAY_TIMEOUT"] = env("WECHATPAY_TIMEOUT", "10")
     return cfg
+
+
+def production_problems(cfg: dict[str, object]) -> list[str]:
+    """What keeps these settings from running safely in production (empty when fine)."""
+    problems = []
+    if not cfg.get("SECRET_KEY"):
+        problems.append("SECRET_KEY is not set")
+    for name, dev_value in WECHATPAY_DEV_DEFAULTS.items():
+        if name == "WECHATPAY_API_BASE":
+            continue
+        value = cfg.get(name)
+        if not value:
+            problems.append(f"{name} is not set")
+        elif value == dev_value:
+            problems.append(f"{name} is the public development value")
+    if str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+        problems.append("DATABASE_URL must point at PostgreSQL")
+    return problems

@@ -54,15 +54,35 @@ def test_production_cookies_are_secure(monkeypatch):
     assert config.load()["SESSION_COOKIE_SECURE"] is True
 
 
-def test_production_refuses_to_start_without_secret_key(monkeypatch, make_app):
+def test_production_refuses_to_start_without_its_own_keys(monkeypatch, make_app):
     import pytest
 
     from app import ConfigError, create_app
+    from app.config import WECHATPAY_DEV_DEFAULTS
 
     monkeypatch.setenv("KUAJING_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://kj@db/kj")
+    for name in WECHATPAY_DEV_DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError) as refused:
         create_app()
+    assert "SECRET_KEY" in str(refused.value) and "WECHATPAY_API_KEY" in str(refused.value)
+    # The development merchant's key is public: production must not run with it.
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    for name, value in WECHATPAY_DEV_DEFAULTS.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+    assert "WECHATPAY_API_KEY is the public development value" in str(refused.value)
+    monkeypatch.setenv("WECHATPAY_APPID", "wx1234567890abcdef")
+    monkeypatch.setenv("WECHATPAY_MCH_ID", "1234567890")
+    monkeypatch.setenv("WECHATPAY_API_KEY", "p" * 32)
+    monkeypatch.setenv("WECHATPAY_APP_SECRET", "s" * 32)
+    monkeypatch.delenv("WECHATPAY_API_BASE")
+    app = create_app()
+    assert app.config["WECHATPAY_API_BASE"] == "https://api.mch.weixin.qq.com/"
+    assert app.config["SESSION_COOKIE_SECURE"] is True
 
 
 def test_oversized_upload_is_refused(client):
