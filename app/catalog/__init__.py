@@ -1,0 +1,1 @@
+"""Catalog: suppliers, products, offers, FX rates, landed cost, comparison and price history."""
