@@ -18,6 +18,7 @@ from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrat
 BLUEPRINTS = [
     "app.core.views",
     "app.accounts.views",
+    "app.catalog.views",
 ]
 
 

@@ -11,6 +11,7 @@ from app.extensions import db
 # Each domain's demo data, loaded in this order. Every seeder is idempotent.
 SEEDERS = [
     "app.accounts.seed",
+    "app.catalog.seed",
 ]
 
 

@@ -1,0 +1,41 @@
+"""Fixed vocabularies shown in forms and filters: product categories and supplier countries."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from app.catalog.landed_cost import Regime
+from app.catalog.models import Fulfilment
+
+CATEGORIES = {
+    "cosmetics": _l("Cosmetics and skin care"),
+    "milk_powder": _l("Infant milk powder"),
+    "health_food": _l("Health food and supplements"),
+    "electronics": _l("Small electronics"),
+    "baby_care": _l("Baby care"),
+    "food": _l("Food and drink"),
+    "other": _l("Other"),
+}
+
+COUNTRIES = {
+    "JP": _l("Japan"), "KR": _l("South Korea"), "US": _l("United States"),
+    "DE": _l("Germany"), "FR": _l("France"), "GB": _l("United Kingdom"),
+    "AU": _l("Australia"), "NZ": _l("New Zealand"), "NL": _l("Netherlands"),
+    "IT": _l("Italy"), "CH": _l("Switzerland"), "CA": _l("Canada"),
+    "HK": _l("Hong Kong, China"), "SG": _l("Singapore"), "CN": _l("Chinese mainland (bonded zone)"),
+}
+
+FULFILMENT = {
+    Fulfilment.OVERSEAS_WAREHOUSE: _l("Overseas warehouse"),
+    Fulfilment.OVERSEAS_MALL: _l("Overseas mall"),
+    Fulfilment.BONDED_WAREHOUSE: _l("Bonded warehouse"),
+    Fulfilment.DIRECT_MAIL: _l("Direct mail"),
+}
+
+REGIMES = {
+    Regime.RETAIL: _l("Cross-border retail import"),
+    Regime.GENERAL: _l("General trade"),
+}
+
+
+def label(mapping: dict, key) -> str:
+    return str(mapping.get(key, key))

@@ -1,0 +1,200 @@
+"""Read-only catalog queries. Each page loads what it shows in a fixed number of queries."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Select, exists, func, literal, select, true
+from sqlalchemy.orm import aliased, contains_eager
+
+from app.catalog.compare import OfferFacts
+from app.catalog.models import FxRate, Offer, PricePoint, Product, Supplier, TaxCategory, tiers_from_json
+from app.catalog.landed_cost import ShippingRule
+from app.extensions import db
+
+PAGE_SIZE = 20
+
+
+def fx_lateral(currency_col, day: date):
+    """A LATERAL subquery: the rate in force for `currency_col` on `day` (CNY is 1)."""
+    return (
+        select(FxRate.rate.label("fx_rate"), FxRate.day.label("fx_day"))
+        .where(FxRate.currency == currency_col, FxRate.day <= day)
+        .order_by(FxRate.day.desc())
+        .limit(1)
+        .lateral("fx")
+    )
+
+
+def offer_facts_stmt(product_id: int, day: date) -> Select:
+    """The comparison query: every active offer of a product with its supplier and FX rate."""
+    fx = fx_lateral(Offer.currency, day)
+    return (
+        select(
+            Offer.id, Offer.supplier_id, Supplier.name, Supplier.country, Supplier.fulfilment,
+            Offer.currency, Offer.unit_price_minor, Offer.price_tiers, Offer.moq,
+            Offer.order_increment, Offer.stock, Offer.shipping_base_minor,
+            Offer.shipping_per_unit_minor, Offer.shipping_free_over_minor, Offer.insurance_rate,
+            Offer.lead_time_days, Offer.regime, Offer.valid_from, Offer.valid_to,
+            Supplier.on_time_rate, Supplier.rating, fx.c.fx_rate, fx.c.fx_day,
+        )
+        .join(Supplier, Supplier.id == Offer.supplier_id)
+        .outerjoin(fx, true())
+        .where(Offer.product_id == product_id, Offer.active.is_(True), Supplier.active.is_(True))
+        .order_by(Offer.id)
+    )
+
+
+def facts_from_row(r) -> OfferFacts:
+    rate, fx_day = r.fx_rate, r.fx_day
+    if r.currency == "CNY":
+        rate, fx_day = Decimal(1), fx_day
+    return OfferFacts(
+        offer_id=r.id, supplier_id=r.supplier_id, supplier_name=r.name, supplier_country=r.country,
+        fulfilment=r.fulfilment.value if hasattr(r.fulfilment, "value") else r.fulfilment,
+        currency=r.currency, unit_price_minor=r.unit_price_minor, tiers=tiers_from_json(r.price_tiers),
+        moq=r.moq, order_increment=r.order_increment, stock=r.stock,
+        shipping=ShippingRule(r.shipping_base_minor, r.shipping_per_unit_minor, r.shipping_free_over_minor),
+        insurance_rate=Decimal(r.insurance_rate), lead_time_days=r.lead_time_days, regime=r.regime,
+        valid_from=r.valid_from, valid_to=r.valid_to, on_time_rate=Decimal(r.on_time_rate),
+        rating=Decimal(r.rating), fx_rate=Decimal(rate) if rate is not None else None, fx_day=fx_day,
+    )
+
+
+def offer_facts(product_id: int, day: date) -> list[OfferFacts]:
+    return [facts_from_row(r) for r in db.session.execute(offer_facts_stmt(product_id, day))]
+
+
+def product_with_tax(product_id: int) -> Product | None:
+    """The product and its tax category in one query."""
+    stmt = (select(Product).join(Product.tax_category).options(contains_eager(Product.tax_category))
+            .where(Product.id == product_id))
+    return db.session.scalar(stmt)
+
+
+def fx_in_force(currency: str, day: date) -> FxRate | None:
+    return db.session.scalar(
+        select(FxRate).where(FxRate.currency == currency, FxRate.day <= day)
+        .order_by(FxRate.day.desc()).limit(1))
+
+
+def tax_category_by_code(code: str) -> TaxCategory | None:
+    return db.session.scalar(select(TaxCategory).where(TaxCategory.code == code, TaxCategory.active.is_(True)))
+
+
+# --- search ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SearchFilters:
+    q: str = ""
+    brand: str = ""
+    gtin: str = ""
+    category: str = ""
+    country: str = ""
+    min_fen: int | None = None
+    max_fen: int | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    product: Product
+    best_supplier: str | None
+    best_currency: str | None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    total: int
+    page: int
+    pages: int
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search(f: SearchFilters) -> SearchPage:
+    """One page of active products matching every filter, cheapest landed unit first, in one query.
+
+    The total travels in the same query (a window count), and the best landed price is
+    the stored per-product value, so the page costs one round trip however many offers exist.
+    """
+    best = aliased(Offer)
+    best_supplier = aliased(Supplier)
+    stmt = (
+        select(Product, best_supplier.name, best.currency, func.count().over().label("total"))
+        .outerjoin(best, best.id == Product.best_offer_id)
+        .outerjoin(best_supplier, best_supplier.id == best.supplier_id)
+        .where(Product.active.is_(True))
+    )
+    if f.q.strip():
+        stmt = stmt.where(Product.search_text.like(_like(f.q.strip().lower()), escape="\\"))
+    if f.brand.strip():
+        stmt = stmt.where(func.lower(Product.brand) == f.brand.strip().lower())
+    if f.gtin.strip():
+        stmt = stmt.where(Product.gtin == f.gtin.strip())
+    if f.category:
+        stmt = stmt.where(Product.category == f.category)
+    if f.country:
+        stmt = stmt.where(exists(
+            select(literal(1)).select_from(Offer).join(Supplier, Supplier.id == Offer.supplier_id)
+            .where(Offer.product_id == Product.id, Offer.active.is_(True),
+                   Supplier.active.is_(True), Supplier.country == f.country)))
+    if f.min_fen is not None:
+        stmt = stmt.where(Product.best_landed_fen >= f.min_fen)
+    if f.max_fen is not None:
+        stmt = stmt.where(Product.best_landed_fen <= f.max_fen)
+    page = max(f.page, 1)
+    stmt = (stmt.order_by(Product.best_landed_fen.asc().nulls_last(), Product.id)
+            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
+    rows = db.session.execute(stmt).all()
+    total = rows[0].total if rows else 0
+    if not rows and page > 1:
+        # Past the end: report the real total so the pager can lead back.
+        total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None).limit(None).offset(None)) or 0
+    hits = [SearchHit(r[0], r[1], r[2]) for r in rows]
+    return SearchPage(hits, total, page, max(math.ceil(total / PAGE_SIZE), 1))
+
+
+# --- price history -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    day: date
+    unit_fen: int      # the day's unit price converted at that day's rate
+
+
+def price_history(product_id: int, days: int, today: date) -> dict[int, list[HistoryPoint]]:
+    """Per offer, the unit price in CNY for each recorded day of the last `days` days.
+
+    One query: each point is converted at the FX rate in force on its own day.
+    """
+    since = today - timedelta(days=days - 1)
+    fx = (
+        select(FxRate.rate.label("fx_rate"))
+        .where(FxRate.currency == Offer.currency, FxRate.day <= PricePoint.day)
+        .order_by(FxRate.day.desc()).limit(1).lateral("fx")
+    )
+    stmt = (
+        select(PricePoint.offer_id, PricePoint.day, PricePoint.unit_price_minor, Offer.currency, fx.c.fx_rate)
+        .join(Offer, Offer.id == PricePoint.offer_id)
+        .outerjoin(fx, true())
+        .where(Offer.product_id == product_id, PricePoint.day >= since, PricePoint.day <= today)
+        .order_by(PricePoint.offer_id, PricePoint.day)
+    )
+    from app.core.money import minor_digits, round_half_up
+
+    series: dict[int, list[HistoryPoint]] = {}
+    for offer_id, day, minor, currency, rate in db.session.execute(stmt):
+        if currency == "CNY":
+            rate = Decimal(1)
+        if rate is None:
+            continue
+        fen = round_half_up(Decimal(minor).scaleb(-minor_digits(currency)) * Decimal(rate) * 100)
+        series.setdefault(offer_id, []).append(HistoryPoint(day, fen))
+    return series

@@ -1,0 +1,229 @@
+"""Catalog changes. Each function flushes; the request or the job commits once."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, true, update
+from sqlalchemy.dialects import postgresql
+
+from app.catalog.compare import landed
+from app.catalog.landed_cost import LandedCostError, TaxRates
+from app.catalog.models import FxRate, Offer, PricePoint, Product, Supplier, TaxCategory
+from app.catalog.queries import facts_from_row, fx_lateral
+from app.extensions import db
+
+
+class CatalogError(Exception):
+    """A catalog change that cannot be made; `message` is shown to the user."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+
+def today() -> date:
+    """The business day in China, which is when prices and FX rates change."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+# --- derived best price -------------------------------------------------------------------
+
+def refresh_best_prices(product_ids: Iterable[int] | None = None, day: date | None = None,
+                        batch: int = 5000) -> int:
+    """Recompute each product's cheapest landed unit at quantity 1 and its offer count.
+
+    Only offers that sell a single unit today count (valid, minimum order 1, in stock).
+    `product_ids=None` refreshes every product; returns how many products were updated.
+    The work streams offers in batches so that 100,000 offers stay in bounded memory.
+    """
+    day = day or today()
+    ids = None if product_ids is None else sorted(set(product_ids))
+    if ids is not None and not ids:
+        return 0
+    stmt = _offers_for_products(ids, day)
+    best: dict[int, tuple[int, int]] = {}
+    counts: dict[int, int] = {}
+    rates_cache: dict[tuple, TaxRates] = {}
+    for r in db.session.execute(stmt.execution_options(yield_per=batch)):
+        counts[r.product_id] = counts.get(r.product_id, 0) + 1
+        facts = facts_from_row(r)
+        if (facts.fx_rate is None or facts.moq > 1 or facts.stock < 1
+                or not (facts.valid_from <= day and (facts.valid_to is None or day <= facts.valid_to))):
+            continue
+        key = (r.vat_rate, r.consumption_rate, r.tariff_rate)
+        rates = rates_cache.get(key)
+        if rates is None:
+            rates = rates_cache[key] = TaxRates(vat=Decimal(key[0]), consumption=Decimal(key[1]),
+                                                tariff=Decimal(key[2]))
+        try:
+            unit = landed(facts, 1, rates).unit_landed_fen
+        except LandedCostError:
+            continue
+        current = best.get(r.product_id)
+        if current is None or unit < current[0]:
+            best[r.product_id] = (unit, facts.offer_id)
+    if ids is None:
+        ids = list(db.session.scalars(select(Product.id)))
+    updates = [{"id": pid, "best_landed_fen": best.get(pid, (None, None))[0],
+                "best_offer_id": best.get(pid, (None, None))[1], "offer_count": counts.get(pid, 0)}
+               for pid in ids]
+    for start in range(0, len(updates), batch):
+        db.session.execute(update(Product), updates[start:start + batch])
+    db.session.flush()
+    return len(updates)
+
+
+def _offers_for_products(ids: list[int] | None, day: date):
+    fx = fx_lateral(Offer.currency, day)
+    stmt = (
+        select(
+            Offer.id, Offer.product_id, Offer.supplier_id, Supplier.name, Supplier.country,
+            Supplier.fulfilment, Offer.currency, Offer.unit_price_minor, Offer.price_tiers, Offer.moq,
+            Offer.order_increment, Offer.stock, Offer.shipping_base_minor,
+            Offer.shipping_per_unit_minor, Offer.shipping_free_over_minor, Offer.insurance_rate,
+            Offer.lead_time_days, Offer.regime, Offer.valid_from, Offer.valid_to,
+            Supplier.on_time_rate, Supplier.rating, fx.c.fx_rate, fx.c.fx_day,
+            TaxCategory.vat_rate, TaxCategory.consumption_rate, TaxCategory.tariff_rate,
+        )
+        .join(Supplier, Supplier.id == Offer.supplier_id)
+        .join(Product, Product.id == Offer.product_id)
+        .join(TaxCategory, TaxCategory.id == Product.tax_category_id)
+        .outerjoin(fx, true())
+        .where(Offer.active.is_(True), Supplier.active.is_(True))
+        .order_by(Offer.product_id, Offer.id)
+    )
+    if ids is not None:
+        stmt = stmt.where(Offer.product_id.in_(ids))
+    return stmt
+
+
+# --- suppliers, tax categories, products, offers ----------------------------------------
+
+def _assign(obj: Any, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        setattr(obj, key, value)
+
+
+def save_supplier(supplier: Supplier | None, data: dict[str, Any]) -> Supplier:
+    """Create or change a supplier; raises CatalogError when the name is taken."""
+    clash = db.session.scalar(select(Supplier.id).where(func.lower(Supplier.name) == data["name"].strip().lower()))
+    if clash and (supplier is None or clash != supplier.id):
+        raise CatalogError("name_taken", "name")
+    if data["lead_max_days"] < data["lead_min_days"]:
+        raise CatalogError("lead_range", "lead_max_days")
+    supplier = supplier or Supplier()
+    _assign(supplier, data)
+    db.session.add(supplier)
+    db.session.flush()
+    return supplier
+
+
+def save_tax_category(category: TaxCategory | None, data: dict[str, Any]) -> TaxCategory:
+    """Create or change a tax category; raises CatalogError when the code is taken."""
+    clash = db.session.scalar(select(TaxCategory.id).where(TaxCategory.code == data["code"]))
+    if clash and (category is None or clash != category.id):
+        raise CatalogError("code_taken", "code")
+    category = category or TaxCategory()
+    _assign(category, data)
+    db.session.add(category)
+    db.session.flush()
+    return category
+
+
+def save_product(product: Product | None, data: dict[str, Any]) -> Product:
+    """Create or change a product; raises CatalogError when the GTIN belongs to another product."""
+    gtin = data.get("gtin") or None
+    data["gtin"] = gtin
+    if gtin:
+        clash = db.session.scalar(select(Product.id).where(Product.gtin == gtin))
+        if clash and (product is None or clash != product.id):
+            raise CatalogError("gtin_taken", "gtin")
+    product = product or Product(attributes={})
+    _assign(product, data)
+    product.refresh_search_text()
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def save_offer(offer: Offer | None, data: dict[str, Any], day: date | None = None) -> Offer:
+    """Create or change an offer, record today's price point and refresh the product's best price.
+
+    Raises CatalogError when the supplier already uses the SKU or the currency is not the supplier's.
+    """
+    supplier = db.session.get(Supplier, data["supplier_id"])
+    if supplier is None:
+        raise CatalogError("no_supplier", "supplier_id")
+    clash = db.session.scalar(select(Offer.id).where(Offer.supplier_id == supplier.id,
+                                                     Offer.supplier_sku == data["supplier_sku"]))
+    if clash and (offer is None or clash != offer.id):
+        raise CatalogError("sku_taken", "supplier_sku")
+    if data.get("valid_to") and data["valid_to"] < data["valid_from"]:
+        raise CatalogError("valid_range", "valid_to")
+    old_product = offer.product_id if offer else None
+    offer = offer or Offer()
+    _assign(offer, data)
+    offer.currency = supplier.currency
+    db.session.add(offer)
+    db.session.flush()
+    record_price_points([offer], day or today())
+    refresh_best_prices({offer.product_id, old_product} - {None}, day)
+    return offer
+
+
+def set_active(obj: Any, active: bool) -> None:
+    """Deactivate (or reactivate) a supplier, product, offer or tax category; prices follow."""
+    obj.active = active
+    db.session.flush()
+    if isinstance(obj, Offer):
+        refresh_best_prices([obj.product_id])
+    elif isinstance(obj, Supplier):
+        refresh_best_prices(db.session.scalars(select(Offer.product_id).where(Offer.supplier_id == obj.id)))
+
+
+def record_price_points(offers: Iterable[Offer], day: date) -> None:
+    """Today's unit price for each offer (one row per offer and day; the last change wins)."""
+    rows = [{"offer_id": o.id, "day": day, "unit_price_minor": o.unit_price_minor} for o in offers]
+    if not rows:
+        return
+    if db.engine.dialect.name == "postgresql":
+        stmt = postgresql.insert(PricePoint).values(rows)
+        stmt = stmt.on_conflict_do_update(index_elements=["offer_id", "day"],
+                                          set_={"unit_price_minor": stmt.excluded.unit_price_minor})
+        db.session.execute(stmt)
+    else:
+        for row in rows:
+            point = db.session.scalar(select(PricePoint).where(PricePoint.offer_id == row["offer_id"],
+                                                               PricePoint.day == day))
+            if point is None:
+                db.session.add(PricePoint(**row))
+            else:
+                point.unit_price_minor = row["unit_price_minor"]
+    db.session.flush()
+
+
+def save_fx_rate(data: dict[str, Any]) -> FxRate:
+    """Record the rate of a currency for a day (replacing that day's rate if there was one)."""
+    if data["currency"] == "CNY":
+        raise CatalogError("cny_rate", "currency")
+    rate = db.session.scalar(select(FxRate).where(FxRate.currency == data["currency"], FxRate.day == data["day"]))
+    rate = rate or FxRate()
+    _assign(rate, data)
+    db.session.add(rate)
+    db.session.flush()
+    return rate
+
+
+def products_using_currency(currency: str) -> list[int]:
+    return list(db.session.scalars(select(Offer.product_id).where(Offer.currency == currency).distinct()))
+
+
+def products_in_tax_category(category_id: int) -> list[int]:
+    return list(db.session.scalars(select(Product.id).where(Product.tax_category_id == category_id)))
