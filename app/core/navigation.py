@@ -17,6 +17,9 @@ ITEMS: list[NavItem] = [
     NavItem("core.home", _l("Home"), frozenset()),
     NavItem("accounts.members", _l("Members"), frozenset({"owner"})),
     NavItem("accounts.profile", _l("My account"), frozenset()),
+    NavItem("catalog.search", _l("Catalog"), frozenset()),
+    NavItem("catalog.calculator_page", _l("Landed cost"), frozenset()),
+    NavItem("catalog_ops.index", _l("Catalog admin"), frozenset({"ops", "admin"})),
 ]
 
 

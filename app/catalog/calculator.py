@@ -1,0 +1,156 @@
+"""Read the landed-cost calculator's inputs (page or JSON API) and cost them.
+
+Both the page and `GET /api/v1/landed-cost` go through `parse` and `calculate`, so
+they accept and refuse exactly the same input.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Mapping
+
+from flask_babel import gettext as _
+
+from app.catalog import queries
+from app.catalog.landed_cost import LandedCost, LandedCostError, Regime, TaxRates, compute
+from app.core.money import MoneyError, minor_digits, to_minor
+
+CURRENCIES = ("USD", "EUR", "JPY", "KRW", "AUD", "GBP", "HKD", "NZD", "CAD", "SGD", "CHF", "CNY")
+MAX_QUANTITY = 1_000_000
+
+
+class InputError(ValueError):
+    """One bad input: `field` is the parameter name, `message` says what is wrong in the user's language."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CalcInput:
+    currency: str
+    unit_price_minor: int
+    quantity: int
+    shipping_minor: int
+    insurance_minor: int
+    fx_rate: Decimal
+    fx_day: date | None          # None when the caller gave the rate
+    rates: TaxRates
+    category_code: str | None
+    regime: Regime
+    ytd_fen: int
+
+
+def _decimal(args: Mapping[str, str], name: str, default: str | None = None) -> Decimal:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        if default is None:
+            raise InputError(name, _("This field is required."))
+        raw = default
+    try:
+        value = Decimal(raw)
+    except (InvalidOperation, ValueError):
+        raise InputError(name, _("Enter a number.")) from None
+    if not value.is_finite():
+        raise InputError(name, _("Enter a number."))
+    if value < 0:
+        raise InputError(name, _("Must not be negative."))
+    return value
+
+
+def _amount(args: Mapping[str, str], name: str, currency: str, default: str | None = None) -> int:
+    value = _decimal(args, name, default)
+    try:
+        return to_minor(value, currency)
+    except MoneyError:
+        digits = minor_digits(currency)
+        if digits == 0:
+            raise InputError(name, _("%(currency)s has no decimal places.", currency=currency)) from None
+        raise InputError(name, _("Use at most %(n)d decimal places.", n=digits)) from None
+
+
+def _rate(args: Mapping[str, str], name: str, default: str | None = None) -> Decimal:
+    value = _decimal(args, name, default)
+    if value >= 1:
+        raise InputError(name, _("Enter a rate below 1, such as 0.13 for 13%."))
+    return value
+
+
+def parse(args: Mapping[str, str], today: date) -> CalcInput:
+    """Validate the calculator's parameters; raises InputError naming the first bad one."""
+    currency = (args.get("currency") or "").strip().upper()
+    if not currency:
+        raise InputError("currency", _("This field is required."))
+    if currency not in CURRENCIES:
+        raise InputError("currency", _("Unknown currency."))
+    unit_price = _amount(args, "unit_price", currency)
+    raw_q = (args.get("quantity") or "").strip()
+    if not raw_q:
+        raise InputError("quantity", _("This field is required."))
+    if not raw_q.isdigit() or int(raw_q) < 1:
+        raise InputError("quantity", _("Enter a whole number of at least 1."))
+    quantity = int(raw_q)
+    if quantity > MAX_QUANTITY:
+        raise InputError("quantity", _("Enter at most %(n)d.", n=MAX_QUANTITY))
+    shipping = _amount(args, "shipping", currency, "0")
+    insurance = _amount(args, "insurance", currency, "0")
+    regime_raw = (args.get("regime") or "retail").strip()
+    try:
+        regime = Regime(regime_raw)
+    except ValueError:
+        raise InputError("regime", _("Choose retail or general.")) from None
+    ytd = _decimal(args, "ytd_cny", "0")
+    try:
+        ytd_fen = to_minor(ytd, "CNY")
+    except MoneyError:
+        raise InputError("ytd_cny", _("Use at most %(n)d decimal places.", n=2)) from None
+
+    code = (args.get("category") or "").strip()
+    if code:
+        category = queries.tax_category_by_code(code)
+        if category is None:
+            raise InputError("category", _("Unknown tax category."))
+        rates = category.rates
+    else:
+        rates = TaxRates(vat=_rate(args, "vat_rate", "0.13"),
+                         consumption=_rate(args, "consumption_tax_rate", "0"),
+                         tariff=_rate(args, "tariff_rate", "0"))
+
+    fx_day = None
+    if (args.get("fx_rate") or "").strip():
+        fx = _decimal(args, "fx_rate")
+        if fx == 0:
+            raise InputError("fx_rate", _("Enter a rate above 0."))
+    elif currency == "CNY":
+        fx = Decimal(1)
+    else:
+        stored = queries.fx_in_force(currency, today)
+        if stored is None:
+            raise InputError("fx_rate", _("No stored rate for %(currency)s; enter one.", currency=currency))
+        fx, fx_day = Decimal(format(Decimal(stored.rate).normalize(), "f")), stored.day
+    return CalcInput(currency, unit_price, quantity, shipping, insurance, fx, fx_day, rates,
+                     code or None, regime, ytd_fen)
+
+
+def calculate(c: CalcInput) -> LandedCost:
+    try:
+        return compute(currency=c.currency, unit_price_minor=c.unit_price_minor, quantity=c.quantity,
+                       fx_rate=c.fx_rate, rates=c.rates, regime=c.regime, shipping_minor=c.shipping_minor,
+                       insurance_minor=c.insurance_minor, ytd_fen=c.ytd_fen)
+    except LandedCostError as e:  # parse() checks the same things; kept as a safety net
+        raise InputError(e.field, e.message) from None
+
+
+DEFAULTS = {"unit_price": "", "currency": "USD", "quantity": "1", "shipping": "0", "insurance": "0",
+            "fx_rate": "", "regime": "retail", "category": "", "vat_rate": "0.13",
+            "consumption_tax_rate": "0", "tariff_rate": "0", "ytd_cny": "0"}
+
+
+def api_limit() -> str:
+    """Requests per client address for the public calculator API (setting CATALOG_API_LIMIT)."""
+    from flask import current_app
+
+    return current_app.config.get("CATALOG_API_LIMIT", "60 per minute")

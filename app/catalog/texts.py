@@ -1,0 +1,100 @@
+"""Words for the numbers: landed-cost notes, why an offer cannot serve, why one is recommended."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import format_date, gettext as _, ngettext
+
+from app.catalog.choices import REGIMES, label
+from app.catalog.compare import Recommendation
+from app.catalog.landed_cost import Note, Regime
+from app.core.money import format_money
+
+
+def _percent(rate: Decimal) -> str:
+    value = (Decimal(rate) * 100).normalize()
+    return f"{value:f}%"
+
+
+def note_text(note: Note) -> str:
+    v = note.values
+    if note.code == "over_transaction_limit":
+        return _("The order's dutiable value is over the %(limit)s cross-border retail limit per order.",
+                 limit=format_money(v["limit_fen"]))
+    if note.code == "over_annual_limit":
+        return _("This order would take the consignee past the %(limit)s yearly cross-border retail limit "
+                 "(%(room)s left this year).", limit=format_money(v["limit_fen"]), room=format_money(v["room_fen"]))
+    if note.code == "single_item_allowed":
+        return _("A single item over the per-order limit may still clear as cross-border retail, "
+                 "taxed in full and counted toward the yearly limit.")
+    if note.code == "general_taxes_in_full":
+        return _("General-trade tariff, consumption tax and VAT apply in full.")
+    if note.code == "retail_rates":
+        return _("Cross-border retail within limits: no tariff; consumption tax and VAT charged at 70%.")
+    if note.code == "consumption_tax":
+        return _("Consumption tax at %(rate)s is assessed on (value + tariff) ÷ (1 − rate).",
+                 rate=_percent(v["rate"]))
+    return note.code
+
+
+def notes_text(notes) -> list[str]:
+    return [note_text(n) for n in notes]
+
+
+def reason_text(code: str, v: dict) -> str:
+    if code == "moq":
+        return _("Minimum order is %(n)d units.", n=v["moq"])
+    if code == "increment":
+        return _("Sold in multiples of %(n)d.", n=v["increment"])
+    if code == "stock":
+        return ngettext("Only %(num)d unit in stock.", "Only %(num)d units in stock.", v["stock"])
+    if code == "late":
+        return ngettext("Arrives %(num)d day after your date.", "Arrives %(num)d days after your date.", v["days"])
+    if code == "regime":
+        return _("Ships only as %(regime)s.", regime=label(REGIMES, Regime(v["regime"])))
+    if code == "price_not_valid":
+        if v.get("valid_to"):
+            return _("Price valid %(start)s to %(end)s.", start=format_date(v["valid_from"]),
+                     end=format_date(v["valid_to"]))
+        return _("Price valid from %(start)s.", start=format_date(v["valid_from"]))
+    if code == "no_fx":
+        return _("No exchange rate for %(currency)s yet.", currency=v["currency"])
+    if code == "invalid":
+        return _("The offer's data cannot be costed (%(field)s).", field=v["field"])
+    return code
+
+
+def recommendation_text(rec: Recommendation) -> str:
+    """One sentence with numbers: why this offer, against the runner-up and the buyer's date."""
+    best = rec.row
+    parts: list[str] = []
+    if rec.only_option:
+        parts.append(_("The only offer that can serve this need, at %(unit)s per unit landed",
+                       unit=format_money(best.cost.unit_landed_fen)))
+    else:
+        runner = rec.runner_up
+        name = runner.facts.supplier_name
+        saving, sooner = rec.unit_saving_fen or 0, rec.days_sooner or 0
+        if saving > 0:
+            parts.append(_("%(amount)s cheaper per unit than the next offer (%(name)s)",
+                           amount=format_money(saving), name=name))
+            if sooner > 0 and rec.days_before_need is None:
+                parts.append(ngettext("arrives %(num)d day sooner", "arrives %(num)d days sooner", sooner))
+        elif sooner > 0:
+            parts.append(ngettext("Arrives %(num)d day sooner than the next offer (%(name)s)",
+                                  "Arrives %(num)d days sooner than the next offer (%(name)s)", sooner, name=name))
+            if saving < 0:
+                parts.append(_("for %(amount)s more per unit", amount=format_money(-saving)))
+        else:
+            parts.append(_("More reliable than the next offer (%(name)s): %(a)s on time against %(b)s",
+                           name=name, a=_percent(best.facts.on_time_rate), b=_percent(runner.facts.on_time_rate)))
+            if saving < 0:
+                parts.append(_("for %(amount)s more per unit", amount=format_money(-saving)))
+    if rec.days_before_need is not None:
+        if rec.days_before_need > 0:
+            parts.append(ngettext("arrives %(num)d day before your date", "arrives %(num)d days before your date",
+                                  rec.days_before_need))
+        else:
+            parts.append(_("arrives on your date"))
+    sentence = _(", ").join(parts) if len(parts) < 2 else _(", ").join(parts[:-1]) + _(" and ") + parts[-1]
+    return sentence + _(".")
