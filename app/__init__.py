@@ -19,6 +19,7 @@ BLUEPRINTS = [
     "app.core.views",
     "app.accounts.views",
     "app.catalog.views",
+    "app.catalog.ops_views",
 ]
 
 

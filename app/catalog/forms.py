@@ -1,0 +1,256 @@
+"""Operations forms: validation and conversion to model fields only, no catalog logic."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from app.catalog.calculator import CURRENCIES
+from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
+from app.core.money import MoneyError, to_major, to_minor
+
+
+def _required() -> InputRequired:
+    return InputRequired(message=_l("This field is required."))
+
+
+def _rate_field(label: object, required: bool = True) -> DecimalField:
+    return DecimalField(label, places=None, validators=[
+        _required() if required else Optional(),
+        NumberRange(min=0, max=Decimal("0.9999"), message=_l("Enter a rate from 0 to below 1, such as 0.13.")),
+    ])
+
+
+class SupplierForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[_required(), Length(max=120)])
+    country = SelectField(_l("Country"), choices=[], validators=[_required()])
+    fulfilment = SelectField(_l("Fulfilment model"), choices=[], validators=[_required()])
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], validators=[_required()])
+    lead_min_days = IntegerField(_l("Shortest lead time (days)"), validators=[_required(), NumberRange(min=0, max=365)])
+    lead_max_days = IntegerField(_l("Longest lead time (days)"), validators=[_required(), NumberRange(min=0, max=365)])
+    on_time_rate = DecimalField(_l("On-time rate"), places=None, validators=[
+        _required(), NumberRange(min=0, max=1, message=_l("Enter a share from 0 to 1, such as 0.95."))])
+    rating = DecimalField(_l("Rating (0–5)"), places=None, validators=[
+        _required(), NumberRange(min=0, max=5, message=_l("Enter a rating from 0 to 5."))])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = [(k, str(v)) for k, v in COUNTRIES.items()]
+        self.fulfilment.choices = [(k.value, str(v)) for k, v in FULFILMENT.items()]
+
+    def validate_lead_max_days(self, field: IntegerField) -> None:
+        if self.lead_min_days.data is not None and field.data is not None and field.data < self.lead_min_days.data:
+            raise ValidationError(_l("Must not be shorter than the shortest lead time."))
+
+    def to_data(self) -> dict[str, Any]:
+        from app.catalog.models import Fulfilment
+
+        return {"name": self.name.data.strip(), "country": self.country.data,
+                "fulfilment": Fulfilment(self.fulfilment.data), "currency": self.currency.data,
+                "lead_min_days": self.lead_min_days.data, "lead_max_days": self.lead_max_days.data,
+                "on_time_rate": self.on_time_rate.data.quantize(Decimal("0.0001")),
+                "rating": self.rating.data.quantize(Decimal("0.1"))}
+
+
+class TaxCategoryForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[_required(), Length(max=32), Regexp(
+        r"^[a-z0-9_]+$", message=_l("Use lower-case letters, digits and underscores."))])
+    name_zh = StringField(_l("Name (Chinese)"), validators=[_required(), Length(max=120)])
+    name_en = StringField(_l("Name (English)"), validators=[_required(), Length(max=120)])
+    vat_rate = _rate_field(_l("VAT rate"))
+    consumption_rate = _rate_field(_l("Consumption tax rate"))
+    tariff_rate = _rate_field(_l("Tariff rate (general trade)"))
+
+    def to_data(self) -> dict[str, Any]:
+        return {"code": self.code.data.strip(), "name_zh": self.name_zh.data.strip(),
+                "name_en": self.name_en.data.strip(), "vat_rate": self.vat_rate.data,
+                "consumption_rate": self.consumption_rate.data, "tariff_rate": self.tariff_rate.data}
+
+
+def _gtin_check(form: FlaskForm, field: StringField) -> None:
+    value = (field.data or "").strip()
+    if not value:
+        return
+    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
+        raise ValidationError(_l("A GTIN has 8, 12, 13 or 14 digits."))
+    digits = [int(d) for d in value]
+    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
+    if (10 - total % 10) % 10 != digits[-1]:
+        raise ValidationError(_l("The check digit does not match; please check the barcode."))
+
+
+class ProductForm(FlaskForm):
+    name_zh = StringField(_l("Name (Chinese)"), validators=[_required(), Length(max=200)])
+    name_en = StringField(_l("Name (English)"), validators=[_required(), Length(max=200)])
+    brand = StringField(_l("Brand"), validators=[_required(), Length(max=80)])
+    model = StringField(_l("Model"), validators=[Optional(), Length(max=80)])
+    gtin = StringField(_l("GTIN"), validators=[Optional(), _gtin_check])
+    category = SelectField(_l("Category"), choices=[], validators=[_required()])
+    tax_category_id = SelectField(_l("Tax category"), coerce=int, choices=[], validators=[_required()])
+    hs_code = StringField(_l("HS code"), validators=[Optional(), Regexp(r"^\d{6,10}$", message=_l("6 to 10 digits."))])
+    image_url = StringField(_l("Image address"), validators=[Optional(), Length(max=500), Regexp(
+        r"^(https://|/static/)", message=_l("Use an https:// address or a /static/ path."))])
+    attributes = TextAreaField(_l("Specification (one “name: value” per line)"), validators=[Optional(), Length(max=4000)])
+
+    def __init__(self, *args: Any, tax_categories: list = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(k, str(v)) for k, v in CATEGORIES.items()]
+        self.tax_category_id.choices = [(t.id, f"{t.code} · {t.name_zh}") for t in tax_categories]
+
+    def validate_attributes(self, field: TextAreaField) -> None:
+        for line in (field.data or "").splitlines():
+            if line.strip() and ":" not in line:
+                raise ValidationError(_l("Write each line as “name: value”."))
+
+    def to_data(self) -> dict[str, Any]:
+        attrs = {}
+        for line in (self.attributes.data or "").splitlines():
+            if line.strip():
+                key, _, value = line.partition(":")
+                attrs[key.strip()] = value.strip()
+        return {"name_zh": self.name_zh.data.strip(), "name_en": self.name_en.data.strip(),
+                "brand": self.brand.data.strip(), "model": (self.model.data or "").strip(),
+                "gtin": (self.gtin.data or "").strip() or None, "category": self.category.data,
+                "tax_category_id": self.tax_category_id.data, "hs_code": (self.hs_code.data or "").strip(),
+                "image_url": (self.image_url.data or "").strip() or None, "attributes": attrs}
+
+    @staticmethod
+    def initial(product) -> dict[str, Any]:
+        return {"attributes": "\n".join(f"{k}: {v}" for k, v in (product.attributes or {}).items())}
+
+
+class MoneyField(StringField):
+    """An amount in major units ("12.50"); converted to minor units of the offer's currency later."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data:
+            try:
+                value = Decimal(self.data.strip())
+            except InvalidOperation:
+                raise ValueError(_l("Enter an amount such as 12.50.")) from None
+            if not value.is_finite() or value < 0:
+                raise ValueError(_l("Enter an amount of 0 or more."))
+
+
+def parse_tiers(text: str, currency: str) -> list[dict[str, int]]:
+    """"10:11.50; 50:9.90" → [{"min_quantity": 10, "unit_minor": 1150}, ...]; raises ValueError."""
+    tiers = []
+    for part in (text or "").replace("\n", ";").split(";"):
+        if not part.strip():
+            continue
+        qty, sep, price = part.partition(":")
+        if not sep or not qty.strip().isdigit() or int(qty) < 2:
+            raise ValueError(_l("Write tiers as quantity:price, e.g. 10:11.50; 50:9.90 (quantities from 2)."))
+        try:
+            minor = to_minor(price.strip(), currency)
+        except MoneyError:
+            raise ValueError(_l("A tier price is not a valid amount in %(currency)s.", currency=currency)) from None
+        tiers.append({"min_quantity": int(qty), "unit_minor": minor})
+    if len({t["min_quantity"] for t in tiers}) != len(tiers):
+        raise ValueError(_l("Each tier quantity may appear once."))
+    return sorted(tiers, key=lambda t: t["min_quantity"])
+
+
+def format_tiers(tiers: list[dict[str, int]], currency: str) -> str:
+    return "; ".join(f"{t['min_quantity']}:{to_major(t['unit_minor'], currency)}" for t in tiers or [])
+
+
+class OfferForm(FlaskForm):
+    supplier_id = SelectField(_l("Supplier"), coerce=int, choices=[], validators=[_required()])
+    product_id = IntegerField(_l("Product number"), validators=[_required(), NumberRange(min=1)])
+    supplier_sku = StringField(_l("Supplier SKU"), validators=[_required(), Length(max=64)])
+    unit_price = MoneyField(_l("Unit price (supplier currency)"), validators=[_required()])
+    price_tiers = StringField(_l("Quantity tiers"), validators=[Optional(), Length(max=500)])
+    moq = IntegerField(_l("Minimum order"), default=1, validators=[_required(), NumberRange(min=1)])
+    order_increment = IntegerField(_l("Order increment"), default=1, validators=[_required(), NumberRange(min=1)])
+    stock = IntegerField(_l("Stock"), default=0, validators=[_required(), NumberRange(min=0)])
+    shipping_base = MoneyField(_l("Shipping per order"), default="0", validators=[Optional()])
+    shipping_per_unit = MoneyField(_l("Shipping per unit"), default="0", validators=[Optional()])
+    shipping_free_over = MoneyField(_l("Free shipping from goods value"), validators=[Optional()])
+    insurance_rate = _rate_field(_l("Insurance rate (share of goods)"), required=False)
+    lead_time_days = IntegerField(_l("Lead time (days)"), validators=[_required(), NumberRange(min=0, max=365)])
+    regime = SelectField(_l("Import regime"), choices=[], validators=[_required()])
+    valid_from = DateField(_l("Valid from"), validators=[_required()])
+    valid_to = DateField(_l("Valid to"), validators=[Optional()])
+
+    def __init__(self, *args: Any, suppliers: list = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.supplier_id.choices = [(s.id, f"{s.name} ({s.currency})") for s in suppliers]
+        self._currency = {s.id: s.currency for s in suppliers}
+        self.regime.choices = [(k.value, str(v)) for k, v in REGIMES.items()]
+
+    def currency(self) -> str:
+        return self._currency.get(self.supplier_id.data, "CNY")
+
+    def _minor(self, field: MoneyField) -> int | None:
+        if not field.data:
+            return None
+        try:
+            return to_minor(field.data.strip(), self.currency())
+        except MoneyError:
+            field.errors.append(_l("Too many decimal places for %(currency)s.", currency=self.currency()))
+            raise
+
+    def to_data(self) -> dict[str, Any] | None:
+        """Model fields, or None after adding errors to the fields that do not fit the currency."""
+        from app.catalog.landed_cost import Regime
+
+        try:
+            tiers = parse_tiers(self.price_tiers.data or "", self.currency())
+        except ValueError as e:
+            self.price_tiers.errors.append(str(e))
+            return None
+        try:
+            prices = [self._minor(f) for f in (self.unit_price, self.shipping_base, self.shipping_per_unit,
+                                                self.shipping_free_over)]
+        except MoneyError:
+            return None
+        if self.valid_to.data and self.valid_to.data < self.valid_from.data:
+            self.valid_to.errors.append(_l("Must not be before the start date."))
+            return None
+        return {"supplier_id": self.supplier_id.data, "product_id": self.product_id.data,
+                "supplier_sku": self.supplier_sku.data.strip(), "unit_price_minor": prices[0],
+                "price_tiers": tiers, "moq": self.moq.data, "order_increment": self.order_increment.data,
+                "stock": self.stock.data, "shipping_base_minor": prices[1] or 0,
+                "shipping_per_unit_minor": prices[2] or 0, "shipping_free_over_minor": prices[3],
+                "insurance_rate": self.insurance_rate.data or Decimal(0), "lead_time_days": self.lead_time_days.data,
+                "regime": Regime(self.regime.data), "valid_from": self.valid_from.data,
+                "valid_to": self.valid_to.data}
+
+    @staticmethod
+    def initial(offer) -> dict[str, Any]:
+        c = offer.currency
+
+        def major(v):
+            return str(to_major(v, c)) if v is not None else ""
+        return {"unit_price": major(offer.unit_price_minor), "price_tiers": format_tiers(offer.price_tiers, c),
+                "shipping_base": major(offer.shipping_base_minor), "shipping_per_unit": major(offer.shipping_per_unit_minor),
+                "shipping_free_over": major(offer.shipping_free_over_minor), "regime": offer.regime.value}
+
+
+class FxRateForm(FlaskForm):
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES if c != "CNY"], validators=[_required()])
+    rate = DecimalField(_l("CNY per unit"), places=None, validators=[
+        _required(), NumberRange(min=Decimal("0.00000001"), max=Decimal("100000"), message=_l("Enter a rate above 0."))])
+    day = DateField(_l("In force from"), validators=[_required()])
+    source = StringField(_l("Source"), validators=[Optional(), Length(max=60)])
+
+    def to_data(self) -> dict[str, Any]:
+        return {"currency": self.currency.data, "rate": self.rate.data, "day": self.day.data,
+                "source": (self.source.data or "").strip()}
+
+
+class PriceListForm(FlaskForm):
+    file = FileField(_l("Price list (CSV, UTF-8)"), validators=[
+        FileRequired(message=_l("Choose a CSV file.")), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))])
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

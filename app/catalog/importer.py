@@ -1,0 +1,217 @@
+"""Supplier price lists as CSV: check every row, then apply all of them or none; and export.
+
+Row numbers count the header as row 1, as a spreadsheet shows them.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from app.catalog.forms import format_tiers, parse_tiers
+from app.catalog.landed_cost import Regime
+from app.catalog.models import Offer, Product, Supplier
+from app.catalog.services import record_price_points, refresh_best_prices
+from app.core.money import MoneyError, to_major, to_minor
+from app.extensions import db
+
+COLUMNS = ["supplier_sku", "gtin", "unit_price", "stock", "lead_time_days", "moq", "order_increment",
+           "regime", "valid_from", "valid_to", "tiers", "shipping_base", "shipping_per_unit",
+           "shipping_free_over", "insurance_rate"]
+REQUIRED = ["supplier_sku", "gtin", "unit_price", "stock", "lead_time_days"]
+MAX_ROWS = 50_000
+MAX_ERRORS = 1_000   # a file with more bad rows than this is hopeless; the list stops here
+
+
+@dataclass
+class Checked:
+    rows: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    total: int
+
+
+def N_(msgid: str, **params: Any) -> tuple[str, dict[str, Any]]:
+    """Mark a message for translation; the page translates it in the reader's language."""
+    return msgid, params
+
+
+class RowError(Exception):
+    def __init__(self, column: str, reason: object) -> None:
+        self.column, self.reason = column, reason
+
+
+def _int(row: dict[str, str], col: str, default: int | None, lo: int) -> int:
+    raw = (row.get(col) or "").strip()
+    if not raw:
+        if default is None:
+            raise RowError(col, N_("required"))
+        return default
+    if not raw.isdigit() or int(raw) < lo:
+        raise RowError(col, N_("must be a whole number of at least %(n)d", n=lo))
+    return int(raw)
+
+
+def _money(row: dict[str, str], col: str, currency: str, required: bool = False) -> int | None:
+    raw = (row.get(col) or "").strip()
+    if not raw:
+        if required:
+            raise RowError(col, N_("required"))
+        return None
+    try:
+        value = to_minor(raw, currency)
+    except MoneyError:
+        raise RowError(col, N_("not an amount in %(currency)s", currency=currency)) from None
+    if value < 0:
+        raise RowError(col, N_("must not be negative"))
+    return value
+
+
+def _date(row: dict[str, str], col: str, default: date | None) -> date | None:
+    raw = (row.get(col) or "").strip()
+    if not raw:
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise RowError(col, N_("not a date (use YYYY-MM-DD)")) from None
+
+
+def _row(raw: dict[str, str], currency: str, products: dict[str, int], today: date) -> dict[str, Any]:
+    sku = (raw.get("supplier_sku") or "").strip()
+    if not sku:
+        raise RowError("supplier_sku", N_("required"))
+    if len(sku) > 64:
+        raise RowError("supplier_sku", N_("longer than 64 characters"))
+    gtin = (raw.get("gtin") or "").strip()
+    if not gtin:
+        raise RowError("gtin", N_("required"))
+    if gtin not in products:
+        raise RowError("gtin", N_("no product with this GTIN"))
+    regime = (raw.get("regime") or "retail").strip().lower()
+    if regime not in ("retail", "general"):
+        raise RowError("regime", N_("must be retail or general"))
+    try:
+        tiers = parse_tiers(raw.get("tiers") or "", currency)
+    except ValueError as e:
+        raise RowError("tiers", N_("write tiers as quantity:price, e.g. 10:11.50; 50:9.90")) from None
+    rate_raw = (raw.get("insurance_rate") or "0").strip()
+    try:
+        insurance = Decimal(rate_raw)
+    except InvalidOperation:
+        raise RowError("insurance_rate", N_("not a number")) from None
+    if not insurance.is_finite() or not 0 <= insurance < 1:
+        raise RowError("insurance_rate", N_("must be from 0 to below 1"))
+    valid_from = _date(raw, "valid_from", today)
+    valid_to = _date(raw, "valid_to", None)
+    if valid_to and valid_to < valid_from:
+        raise RowError("valid_to", N_("before valid_from"))
+    moq = _int(raw, "moq", 1, 1)
+    return {
+        "supplier_sku": sku, "product_id": products[gtin],
+        "unit_price_minor": _money(raw, "unit_price", currency, required=True),
+        "stock": _int(raw, "stock", None, 0), "lead_time_days": _int(raw, "lead_time_days", None, 0),
+        "moq": moq, "order_increment": _int(raw, "order_increment", 1, 1), "regime": Regime(regime),
+        "valid_from": valid_from, "valid_to": valid_to, "price_tiers": tiers,
+        "shipping_base_minor": _money(raw, "shipping_base", currency) or 0,
+        "shipping_per_unit_minor": _money(raw, "shipping_per_unit", currency) or 0,
+        "shipping_free_over_minor": _money(raw, "shipping_free_over", currency),
+        "insurance_rate": insurance,
+    }
+
+
+def _error(row: int, column: str, reason: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    msgid, params = reason
+    return {"row": row, "column": column, "reason": msgid, "params": params}
+
+
+def check(content: str, supplier: Supplier, today: date,
+          progress: Callable[[int, int], None] = lambda done, total: None) -> Checked:
+    """Parse and validate the whole file; every bad row is listed with row, column and reason."""
+    errors: list[dict[str, Any]] = []
+    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    for c in missing:
+        errors.append(_error(1, c, N_("required column is missing")))
+    for c in unknown:
+        errors.append(_error(1, c, N_("unknown column")))
+    if errors:
+        return Checked([], errors, 0)
+    raw_rows = list(reader)
+    total = len(raw_rows)
+    if total == 0:
+        return Checked([], [_error(1, "", N_("the file has no rows"))], 0)
+    if total > MAX_ROWS:
+        return Checked([], [_error(1, "", N_("more than %(n)d rows", n=MAX_ROWS))], total)
+    gtins = {(r.get("gtin") or "").strip() for r in raw_rows} - {""}
+    products = dict(db.session.execute(select(Product.gtin, Product.id).where(Product.gtin.in_(gtins))).all()) if gtins else {}
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for n, raw in enumerate(raw_rows, start=2):
+        if None in raw:  # more cells than header columns
+            errors.append(_error(n, "", N_("more cells than columns")))
+        else:
+            try:
+                row = _row(raw, supplier.currency, products, today)
+            except RowError as e:
+                errors.append(_error(n, e.column, e.reason))
+            else:
+                if row["supplier_sku"] in seen:
+                    errors.append(_error(n, "supplier_sku", N_("same SKU as row %(n)d", n=seen[row["supplier_sku"]])))
+                else:
+                    seen[row["supplier_sku"]] = n
+                    rows.append(row)
+        if len(errors) >= MAX_ERRORS:
+            break
+        if n % 500 == 0:
+            progress(n - 1, total)
+    progress(total, total)
+    return Checked(rows if not errors else [], errors, total)
+
+
+def apply(rows: list[dict[str, Any]], supplier: Supplier, today: date) -> tuple[int, int]:
+    """Create or update the supplier's offers from checked rows; flushes, never commits."""
+    existing = dict(db.session.execute(
+        select(Offer.supplier_sku, Offer.id).where(Offer.supplier_id == supplier.id)).all())
+    new = [{**r, "supplier_id": supplier.id, "currency": supplier.currency, "active": True}
+           for r in rows if r["supplier_sku"] not in existing]
+    changed = [{**r, "id": existing[r["supplier_sku"]], "currency": supplier.currency, "active": True}
+               for r in rows if r["supplier_sku"] in existing]
+    for start in range(0, len(new), 2000):
+        db.session.execute(insert(Offer), new[start:start + 2000])
+    for start in range(0, len(changed), 2000):
+        db.session.execute(update(Offer), changed[start:start + 2000])
+    db.session.flush()
+    skus = [r["supplier_sku"] for r in rows]
+    offers = db.session.scalars(select(Offer).where(Offer.supplier_id == supplier.id,
+                                                    Offer.supplier_sku.in_(skus))).all()
+    record_price_points(offers, today)
+    refresh_best_prices({o.product_id for o in offers}, today)
+    return len(new), len(changed)
+
+
+def export(supplier: Supplier) -> str:
+    """The supplier's offers in the import format, so a price list can be round-tripped."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    stmt = (select(Offer, Product.gtin).join(Product, Product.id == Offer.product_id)
+            .where(Offer.supplier_id == supplier.id, Offer.active.is_(True)).order_by(Offer.supplier_sku))
+    for offer, gtin in db.session.execute(stmt):
+        def major(v):
+            return "" if v is None else str(to_major(v, offer.currency))
+        writer.writerow([offer.supplier_sku, gtin or "", major(offer.unit_price_minor), offer.stock,
+                         offer.lead_time_days, offer.moq, offer.order_increment, offer.regime.value,
+                         offer.valid_from.isoformat(), offer.valid_to.isoformat() if offer.valid_to else "",
+                         format_tiers(offer.price_tiers, offer.currency), major(offer.shipping_base_minor),
+                         major(offer.shipping_per_unit_minor), major(offer.shipping_free_over_minor),
+                         str(offer.insurance_rate)])
+    return out.getvalue()
