@@ -76,6 +76,11 @@ def refresh_best_prices(product_ids: Iterable[int] | None = None, day: date | No
                for pid in ids]
     for start in range(0, len(updates), batch):
         db.session.execute(update(Product), updates[start:start + batch])
+    # Bulk updates bypass loaded objects; make any loaded product read the new values.
+    wanted = set(ids)
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Product) and obj.id in wanted:
+            db.session.expire(obj, ["best_landed_fen", "best_offer_id", "offer_count"])
     db.session.flush()
     return len(updates)
 

@@ -92,9 +92,10 @@ class CatalogBuilder:
         tax) is cheapest; from 10 units the New York offer's tier price ($4.00 = ¥28.00) beats
         it; the Seoul offer needs 12 units (MOQ) and the Paris offer (€7.00) has only 3 in stock.
         """
-        self.fx("USD", "7.00")
-        self.fx("JPY", "0.05")
-        self.fx("EUR", "7.80")
+        since = today() - timedelta(days=365)
+        self.fx("USD", "7.00", since)
+        self.fx("JPY", "0.05", since)
+        self.fx("EUR", "7.80", since)
         cat = self.tax_category(code="cosmetics_test", name_zh="高档化妆品", name_en="Premium cosmetics",
                                 consumption_rate=Decimal("0.15"), tariff_rate=Decimal("0.05"))
         product = self.product(name_zh="雪花秀保湿面霜", name_en="Sulwhasoo Moisturising Cream",
@@ -150,11 +151,12 @@ def count_queries(app: Any):
 
 @pytest.fixture
 def buyer_client(client: Any, make_user: Any, login: Any) -> Any:
-    login(client, make_user(role="buyer"))
+    """Signed in as a buyer who reads the portal in English (the assertions quote English)."""
+    login(client, make_user(role="buyer", language="en"))
     return client
 
 
 @pytest.fixture
 def ops_client(client: Any, make_user: Any, login: Any) -> Any:
-    login(client, make_user(role=None, staff_role="ops"))
+    login(client, make_user(role=None, staff_role="ops", language="en"))
     return client

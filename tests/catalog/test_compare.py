@@ -20,7 +20,6 @@ def recommended(html: str) -> str:
 def test_recommendation_changes_with_quantity(buyer_client, catalog):
     s = catalog.comparison_scenario()
     o = s["offers"]
-    buyer_client.set_cookie("kj_lang", "en")
     url = f"/catalog/products/{s['product'].id}/compare"
 
     one = buyer_client.get(url + "?quantity=1").get_data(as_text=True)
@@ -39,7 +38,6 @@ def test_recommendation_changes_with_quantity(buyer_client, catalog):
 def test_offers_that_cannot_serve_are_greyed_with_the_reason(buyer_client, catalog):
     s = catalog.comparison_scenario()
     o = s["offers"]
-    buyer_client.set_cookie("kj_lang", "en")
     needed_by = (today() + timedelta(days=5)).isoformat()
     html = buyer_client.get(f"/catalog/products/{s['product'].id}/compare?quantity=10&needed_by={needed_by}").get_data(as_text=True)
     grey = dict(re.findall(r'<tr data-offer="(\d+)" class="cannot[^"]*">(.*?)</tr>', html, re.S))
@@ -78,7 +76,6 @@ def test_sorting_and_htmx_fragment(buyer_client, catalog):
 
 def test_regime_need_greys_other_regime(buyer_client, catalog):
     s = catalog.comparison_scenario()
-    buyer_client.set_cookie("kj_lang", "en")
     html = buyer_client.get(f"/catalog/products/{s['product'].id}/compare?regime=general").get_data(as_text=True)
     assert "No offer can serve this need" in html
     assert "Ships only as Cross-border retail import." in html
@@ -86,7 +83,6 @@ def test_regime_need_greys_other_regime(buyer_client, catalog):
 
 def test_bad_need_input_is_explained_not_a_500(buyer_client, catalog):
     s = catalog.comparison_scenario()
-    buyer_client.set_cookie("kj_lang", "en")
     r = buyer_client.get(f"/catalog/products/{s['product'].id}/compare?quantity=abc&needed_by=2020-01-01&w_cost=500")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
