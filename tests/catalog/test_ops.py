@@ -1,0 +1,183 @@
+"""Operations pages: role check, create/edit/deactivate, and the CSV price-list import on real RQ and Redis."""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+from sqlalchemy import func, select
+
+from app.catalog.models import ImportStatus, Offer, PriceListImport, PricePoint, Supplier
+from app.catalog.services import today
+
+
+def test_buyer_cannot_open_ops_pages(buyer_client):
+    assert buyer_client.get("/ops/catalog/suppliers").status_code == 403
+    assert buyer_client.post("/ops/catalog/suppliers/new", data={"name": "x"}).status_code == 403
+
+
+def test_ops_sees_every_list(ops_client, catalog):
+    catalog.comparison_scenario()
+    for kind in ("suppliers", "products", "offers", "tax-categories", "fx-rates"):
+        r = ops_client.get(f"/ops/catalog/{kind}")
+        assert r.status_code == 200, kind
+    assert "东京优品 Tokyo" in ops_client.get("/ops/catalog/suppliers").get_data(as_text=True)
+
+
+SUPPLIER = {"name": "大阪 Osaka Direct", "country": "JP", "fulfilment": "direct_mail", "currency": "JPY",
+            "lead_min_days": "5", "lead_max_days": "12", "on_time_rate": "0.93", "rating": "4.4"}
+
+
+def test_create_supplier_and_refuse_bad_input(ops_client, db_session):
+    bad = dict(SUPPLIER, lead_max_days="2", rating="7")
+    r = ops_client.post("/ops/catalog/suppliers/new", data=bad)
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    assert "Must not be shorter than the shortest lead time." in html
+    assert "Enter a rating from 0 to 5." in html
+    assert db_session.scalar(select(func.count(Supplier.id))) == 0
+
+    r = ops_client.post("/ops/catalog/suppliers/new", data=SUPPLIER)
+    assert r.status_code == 303
+    supplier = db_session.scalar(select(Supplier))
+    assert (supplier.name, supplier.currency, supplier.on_time_rate) == ("大阪 Osaka Direct", "JPY", Decimal("0.9300"))
+
+    again = ops_client.post("/ops/catalog/suppliers/new", data=dict(SUPPLIER, name="大阪 osaka direct"))
+    assert again.status_code == 422 and "Another supplier already has this name." in again.get_data(as_text=True)
+
+
+def test_edit_offer_price_records_history_and_moves_the_best_price(ops_client, catalog, db_session):
+    s = catalog.comparison_scenario()
+    ny = s["offers"]["ny"]
+    product = s["product"]
+    assert product.best_offer_id == s["offers"]["tokyo"].id
+    form = {"supplier_id": str(ny.supplier_id), "product_id": str(product.id), "supplier_sku": ny.supplier_sku,
+            "unit_price": "5.00", "price_tiers": "10:4.00", "moq": "1", "order_increment": "1", "stock": "500",
+            "shipping_base": "0", "shipping_per_unit": "0", "shipping_free_over": "", "insurance_rate": "0",
+            "lead_time_days": "9", "regime": "retail", "valid_from": today().isoformat(), "valid_to": ""}
+    bad = ops_client.post(f"/ops/catalog/offers/{ny.id}/edit", data=dict(form, unit_price="5.001", price_tiers="ten"))
+    assert bad.status_code == 422
+    db_session.refresh(ny)
+    assert ny.unit_price_minor == 800
+
+    r = ops_client.post(f"/ops/catalog/offers/{ny.id}/edit", data=form)
+    assert r.status_code == 303
+    db_session.refresh(ny)
+    db_session.refresh(product)
+    assert ny.unit_price_minor == 500 and ny.price_tiers == [{"min_quantity": 10, "unit_minor": 400}]
+    point = db_session.scalar(select(PricePoint).where(PricePoint.offer_id == ny.id, PricePoint.day == today()))
+    assert point.unit_price_minor == 500
+    # $5.00 × 7 = ¥35 < Tokyo's ¥50: New York is now the best single-unit price
+    assert product.best_offer_id == ny.id
+
+
+def test_deactivated_offer_leaves_the_comparison(ops_client, catalog, db_session):
+    s = catalog.comparison_scenario()
+    tokyo = s["offers"]["tokyo"]
+    r = ops_client.post(f"/ops/catalog/offers/{tokyo.id}/active", data={"active": "0"})
+    assert r.status_code == 303
+    db_session.refresh(tokyo)
+    assert tokyo.active is False
+    html = ops_client.get(f"/catalog/products/{s['product'].id}/compare").get_data(as_text=True)
+    assert f'data-offer="{tokyo.id}"' not in html
+    db_session.refresh(s["product"])
+    assert s["product"].best_offer_id == s["offers"]["paris"].id
+
+
+HEADER = "supplier_sku,gtin,unit_price,stock,lead_time_days,moq,regime,tiers\n"
+
+
+@pytest.fixture
+def rq_queue(app, redis_url):
+    queue = Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(redis_url))
+    queue.empty()
+    yield queue
+    queue.empty()
+
+
+def run_worker(queue: Queue) -> None:
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+
+
+def upload(client, supplier_id: int, text: str):
+    data = {"file": (io.BytesIO(text.encode("utf-8-sig")), "price-list.csv")}
+    return client.post(f"/ops/catalog/suppliers/{supplier_id}/import", data=data, content_type="multipart/form-data")
+
+
+def test_bad_price_list_is_rejected_whole_with_every_bad_row(ops_client, catalog, db_session, rq_queue):
+    s = catalog.comparison_scenario()
+    tokyo = s["suppliers"][0]
+    product = s["product"]
+    before = db_session.scalar(select(func.count(Offer.id)))
+    text = HEADER + "\n".join([
+        f"NEW-1,{product.gtin},1200,10,5,1,retail,",          # row 2: fine
+        f"NEW-2,{product.gtin},12.5,10,5,1,retail,",          # row 3: JPY has no decimals
+        f"NEW-3,0000000000000,1200,10,5,1,retail,",           # row 4: unknown GTIN
+        f"NEW-4,{product.gtin},1200,-1,5,1,retail,",          # row 5: negative stock
+        f"NEW-1,{product.gtin},1300,10,5,1,retail,",          # row 6: duplicate SKU
+        f"NEW-5,{product.gtin},1200,10,5,1,bonded,10:1100",   # row 7: regime
+    ]) + "\n"
+    r = upload(ops_client, tokyo.id, text)
+    assert r.status_code == 303
+    job = db_session.scalar(select(PriceListImport))
+    assert job.status is ImportStatus.QUEUED
+    assert len(rq_queue) == 1
+    run_worker(rq_queue)
+    db_session.refresh(job)
+    assert job.status is ImportStatus.REJECTED
+    assert [(e["row"], e["column"]) for e in job.errors] == [
+        (3, "unit_price"), (4, "gtin"), (5, "stock"), (6, "supplier_sku"), (7, "regime")]
+    assert db_session.scalar(select(func.count(Offer.id))) == before  # nothing changed, not even row 2
+    html = ops_client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Rejected: nothing was changed" in html and "5 problems found" in html
+    assert "no product with this GTIN" in html and "same SKU as row 2" in html
+
+
+def test_good_price_list_is_applied_by_the_worker(ops_client, catalog, db_session, rq_queue):
+    s = catalog.comparison_scenario()
+    tokyo, product = s["suppliers"][0], s["product"]
+    existing = s["offers"]["tokyo"]
+    text = HEADER + (f"{existing.supplier_sku},{product.gtin},900,40,4,1,retail,\n"
+                     f"JP-NEW-1,{product.gtin},1500,8,6,1,retail,10:1400\n")
+    r = upload(ops_client, tokyo.id, text)
+    status_url = r.headers["Location"]
+    queued = ops_client.get(status_url).get_data(as_text=True)
+    assert "Waiting for a worker" in queued and 'hx-trigger="every 1s"' in queued
+    run_worker(rq_queue)
+    job = db_session.scalar(select(PriceListImport))
+    db_session.refresh(job)
+    assert job.status is ImportStatus.DONE and (job.created_count, job.updated_count) == (1, 1)
+    db_session.refresh(existing)
+    assert existing.unit_price_minor == 900 and existing.stock == 40
+    new = db_session.scalar(select(Offer).where(Offer.supplier_sku == "JP-NEW-1"))
+    assert new.currency == "JPY" and new.price_tiers == [{"min_quantity": 10, "unit_minor": 1400}]
+    done = ops_client.get(status_url).get_data(as_text=True)
+    assert "2 rows: 1 new offers, 1 updated." in done and "every 1s" not in done
+    # the price change reached the buyer's comparison
+    compare = ops_client.get(f"/api/v1/products/{product.id}/offers?quantity=1").get_json()
+    row = next(o for o in compare["offers"] if o["offer_id"] == existing.id)
+    assert row["unit_price_minor"] == 900
+
+
+def test_export_round_trips_through_import(ops_client, catalog, db_session, rq_queue):
+    s = catalog.comparison_scenario()
+    ny = s["suppliers"][1]
+    csv_text = ops_client.get(f"/ops/catalog/suppliers/{ny.id}/export.csv").get_data(as_text=True)
+    assert csv_text.startswith("\ufeffsupplier_sku,gtin,unit_price")
+    assert f",{s['product'].gtin},8.00,500,9,1,1,retail," in csv_text and "10:4.00" in csv_text
+    upload(ops_client, ny.id, csv_text.lstrip("\ufeff"))
+    run_worker(rq_queue)
+    job = db_session.scalar(select(PriceListImport))
+    db_session.refresh(job)
+    assert job.status is ImportStatus.DONE and job.updated_count == 1 and job.created_count == 0
+
+
+def test_upload_that_is_not_utf8_is_refused(ops_client, catalog, rq_queue):
+    s = catalog.comparison_scenario()
+    data = {"file": (io.BytesIO("供应商".encode("gbk")), "gbk.csv")}
+    r = ops_client.post(f"/ops/catalog/suppliers/{s['suppliers'][0].id}/import", data=data,
+                        content_type="multipart/form-data")
+    assert r.status_code == 422 and "not UTF-8" in r.get_data(as_text=True)
+    assert len(rq_queue) == 0
