@@ -39,3 +39,6 @@ REGIMES = {
 
 def label(mapping: dict, key) -> str:
     return str(mapping.get(key, key))
+
+# Navigation labels (app/core/navigation.py) whose Chinese lives in this domain's catalog.
+NAV_LABELS = (_l("Catalog"), _l("Landed cost"), _l("Catalog admin"))
