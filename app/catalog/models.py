@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -101,6 +102,8 @@ class Product(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_products_best_landed", "best_landed_fen"),
         Index("ix_products_category_best", "category", "best_landed_fen"),
+        # Search matches brands case-insensitively.
+        Index("ix_products_brand_lower", text("lower(brand)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,6 +125,9 @@ class Product(TimestampMixin, db.Model):
     best_landed_fen: Mapped[int | None] = mapped_column(BigInteger)
     best_offer_id: Mapped[int | None]
     offer_count: Mapped[int] = mapped_column(default=0)
+    # Derived with best_landed_fen: the countries of the suppliers with active offers,
+    # space-separated ISO codes ("JP KR US"), so the country filter reads one column.
+    supplier_countries: Mapped[str] = mapped_column(String(120), default="")
 
     tax_category: Mapped[TaxCategory] = relationship()
     offers: Mapped[list[Offer]] = relationship(back_populates="product")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, exists, func, literal, select, true
+from sqlalchemy import Date, Integer, Select, bindparam, func, select, true
 from sqlalchemy.orm import aliased, contains_eager
 
 from app.catalog.compare import OfferFacts
@@ -28,9 +29,11 @@ def fx_lateral(currency_col, day: date):
     )
 
 
-def offer_facts_stmt(product_id: int, day: date) -> Select:
-    """The comparison query: every active offer of a product with its supplier and FX rate."""
-    fx = fx_lateral(Offer.currency, day)
+@cache
+def _offer_facts_template() -> Select:
+    """Built once: a reused statement keeps its memoized cache key, so each run skips
+    both construction and compilation (the query runs on every comparison)."""
+    fx = fx_lateral(Offer.currency, bindparam("day", type_=Date))
     return (
         select(
             Offer.id, Offer.supplier_id, Supplier.name, Supplier.country, Supplier.fulfilment,
@@ -42,9 +45,15 @@ def offer_facts_stmt(product_id: int, day: date) -> Select:
         )
         .join(Supplier, Supplier.id == Offer.supplier_id)
         .outerjoin(fx, true())
-        .where(Offer.product_id == product_id, Offer.active.is_(True), Supplier.active.is_(True))
+        .where(Offer.product_id == bindparam("product_id", type_=Integer), Offer.active.is_(True),
+               Supplier.active.is_(True))
         .order_by(Offer.id)
     )
+
+
+def offer_facts_stmt(product_id: int, day: date) -> Select:
+    """The comparison query: every active offer of a product with its supplier and FX rate."""
+    return _offer_facts_template().params(product_id=product_id, day=day)
 
 
 def facts_from_row(r) -> OfferFacts:
@@ -64,7 +73,8 @@ def facts_from_row(r) -> OfferFacts:
 
 
 def offer_facts(product_id: int, day: date) -> list[OfferFacts]:
-    return [facts_from_row(r) for r in db.session.execute(offer_facts_stmt(product_id, day))]
+    rows = db.session.execute(_offer_facts_template(), {"product_id": product_id, "day": day})
+    return [facts_from_row(r) for r in rows]
 
 
 def product_with_tax(product_id: int) -> Product | None:
@@ -121,42 +131,45 @@ def _like(text: str) -> str:
 def search(f: SearchFilters) -> SearchPage:
     """One page of active products matching every filter, cheapest landed unit first, in one query.
 
-    The total travels in the same query (a window count), and the best landed price is
-    the stored per-product value, so the page costs one round trip however many offers exist.
+    An inner query picks the page's product ids and the total (a window count) from the
+    products table alone; only those 20 rows are then joined to their best offer and its
+    supplier. The best landed price is the stored per-product value, so the page costs
+    one round trip however many offers exist.
     """
+    inner = select(Product.id, Product.best_landed_fen, func.count().over().label("total")).where(
+        Product.active.is_(True))
+    if f.q.strip():
+        inner = inner.where(Product.search_text.like(_like(f.q.strip().lower()), escape="\\"))
+    if f.brand.strip():
+        inner = inner.where(func.lower(Product.brand) == f.brand.strip().lower())
+    if f.gtin.strip():
+        inner = inner.where(Product.gtin == f.gtin.strip())
+    if f.category:
+        inner = inner.where(Product.category == f.category)
+    if f.country:
+        # Codes are two letters separated by spaces, so a substring match is exact.
+        inner = inner.where(Product.supplier_countries.contains(f.country, autoescape=True))
+    if f.min_fen is not None:
+        inner = inner.where(Product.best_landed_fen >= f.min_fen)
+    if f.max_fen is not None:
+        inner = inner.where(Product.best_landed_fen <= f.max_fen)
+    page = max(f.page, 1)
+    picked = (inner.order_by(Product.best_landed_fen.asc().nulls_last(), Product.id)
+              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).subquery("picked"))
     best = aliased(Offer)
     best_supplier = aliased(Supplier)
     stmt = (
-        select(Product, best_supplier.name, best.currency, func.count().over().label("total"))
+        select(Product, best_supplier.name, best.currency, picked.c.total)
+        .join(picked, picked.c.id == Product.id)
         .outerjoin(best, best.id == Product.best_offer_id)
         .outerjoin(best_supplier, best_supplier.id == best.supplier_id)
-        .where(Product.active.is_(True))
+        .order_by(picked.c.best_landed_fen.asc().nulls_last(), Product.id)
     )
-    if f.q.strip():
-        stmt = stmt.where(Product.search_text.like(_like(f.q.strip().lower()), escape="\\"))
-    if f.brand.strip():
-        stmt = stmt.where(func.lower(Product.brand) == f.brand.strip().lower())
-    if f.gtin.strip():
-        stmt = stmt.where(Product.gtin == f.gtin.strip())
-    if f.category:
-        stmt = stmt.where(Product.category == f.category)
-    if f.country:
-        stmt = stmt.where(exists(
-            select(literal(1)).select_from(Offer).join(Supplier, Supplier.id == Offer.supplier_id)
-            .where(Offer.product_id == Product.id, Offer.active.is_(True),
-                   Supplier.active.is_(True), Supplier.country == f.country)))
-    if f.min_fen is not None:
-        stmt = stmt.where(Product.best_landed_fen >= f.min_fen)
-    if f.max_fen is not None:
-        stmt = stmt.where(Product.best_landed_fen <= f.max_fen)
-    page = max(f.page, 1)
-    stmt = (stmt.order_by(Product.best_landed_fen.asc().nulls_last(), Product.id)
-            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
     rows = db.session.execute(stmt).all()
     total = rows[0].total if rows else 0
     if not rows and page > 1:
         # Past the end: report the real total so the pager can lead back.
-        total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None).limit(None).offset(None)) or 0
+        total = db.session.scalar(select(func.count()).select_from(inner.subquery())) or 0
     hits = [SearchHit(r[0], r[1], r[2]) for r in rows]
     return SearchPage(hits, total, page, max(math.ceil(total / PAGE_SIZE), 1))
 

@@ -50,9 +50,11 @@ def refresh_best_prices(product_ids: Iterable[int] | None = None, day: date | No
     stmt = _offers_for_products(ids, day)
     best: dict[int, tuple[int, int]] = {}
     counts: dict[int, int] = {}
+    countries: dict[int, set[str]] = {}
     rates_cache: dict[tuple, TaxRates] = {}
     for r in db.session.execute(stmt.execution_options(yield_per=batch)):
         counts[r.product_id] = counts.get(r.product_id, 0) + 1
+        countries.setdefault(r.product_id, set()).add(r.country)
         facts = facts_from_row(r)
         if (facts.fx_rate is None or facts.moq > 1 or facts.stock < 1
                 or not (facts.valid_from <= day and (facts.valid_to is None or day <= facts.valid_to))):
@@ -72,7 +74,8 @@ def refresh_best_prices(product_ids: Iterable[int] | None = None, day: date | No
     if ids is None:
         ids = list(db.session.scalars(select(Product.id)))
     updates = [{"id": pid, "best_landed_fen": best.get(pid, (None, None))[0],
-                "best_offer_id": best.get(pid, (None, None))[1], "offer_count": counts.get(pid, 0)}
+                "best_offer_id": best.get(pid, (None, None))[1], "offer_count": counts.get(pid, 0),
+                "supplier_countries": " ".join(sorted(countries.get(pid, ())))}
                for pid in ids]
     for start in range(0, len(updates), batch):
         db.session.execute(update(Product), updates[start:start + batch])
@@ -80,7 +83,7 @@ def refresh_best_prices(product_ids: Iterable[int] | None = None, day: date | No
     wanted = set(ids)
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Product) and obj.id in wanted:
-            db.session.expire(obj, ["best_landed_fen", "best_offer_id", "offer_count"])
+            db.session.expire(obj, ["best_landed_fen", "best_offer_id", "offer_count", "supplier_countries"])
     db.session.flush()
     return len(updates)
 
@@ -123,10 +126,13 @@ def save_supplier(supplier: Supplier | None, data: dict[str, Any]) -> Supplier:
         raise CatalogError("name_taken", "name")
     if data["lead_max_days"] < data["lead_min_days"]:
         raise CatalogError("lead_range", "lead_max_days")
+    moved = supplier is not None and supplier.country != data["country"]
     supplier = supplier or Supplier()
     _assign(supplier, data)
     db.session.add(supplier)
     db.session.flush()
+    if moved:  # the country filter of search reads a derived column
+        refresh_best_prices(db.session.scalars(select(Offer.product_id).where(Offer.supplier_id == supplier.id)))
     return supplier
 
 

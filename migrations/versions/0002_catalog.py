@@ -106,6 +106,7 @@ def upgrade():
     sa.Column('best_landed_fen', sa.BigInteger(), nullable=True),
     sa.Column('best_offer_id', sa.Integer(), nullable=True),
     sa.Column('offer_count', sa.Integer(), nullable=False),
+    sa.Column('supplier_countries', sa.String(length=120), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['tax_category_id'], ['tax_categories.id'], name=op.f('fk_products_tax_category_id_tax_categories')),
@@ -116,6 +117,7 @@ def upgrade():
         batch_op.create_index('ix_products_best_landed', ['best_landed_fen'], unique=False)
         batch_op.create_index(batch_op.f('ix_products_brand'), ['brand'], unique=False)
         batch_op.create_index('ix_products_category_best', ['category', 'best_landed_fen'], unique=False)
+        batch_op.create_index('ix_products_brand_lower', [sa.text('lower(brand)')], unique=False)
         batch_op.create_index(batch_op.f('ix_products_tax_category_id'), ['tax_category_id'], unique=False)
 
     op.create_table('offers',
@@ -173,6 +175,7 @@ def downgrade():
     op.drop_table('offers')
     with op.batch_alter_table('products', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_products_tax_category_id'))
+        batch_op.drop_index('ix_products_brand_lower')
         batch_op.drop_index('ix_products_category_best')
         batch_op.drop_index(batch_op.f('ix_products_brand'))
         batch_op.drop_index('ix_products_best_landed')
