@@ -56,24 +56,27 @@ def offer_facts_stmt(product_id: int, day: date) -> Select:
     return _offer_facts_template().params(product_id=product_id, day=day)
 
 
+_ONE = Decimal(1)
+
+
 def facts_from_row(r) -> OfferFacts:
-    rate, fx_day = r.fx_rate, r.fx_day
-    if r.currency == "CNY":
-        rate, fx_day = Decimal(1), fx_day
+    # Numeric columns arrive as Decimal already; CNY needs no rate.
+    rate = _ONE if r.currency == "CNY" else r.fx_rate
     return OfferFacts(
         offer_id=r.id, supplier_id=r.supplier_id, supplier_name=r.name, supplier_country=r.country,
-        fulfilment=r.fulfilment.value if hasattr(r.fulfilment, "value") else r.fulfilment,
-        currency=r.currency, unit_price_minor=r.unit_price_minor, tiers=tiers_from_json(r.price_tiers),
+        fulfilment=r.fulfilment.value, currency=r.currency, unit_price_minor=r.unit_price_minor,
+        tiers=tiers_from_json(r.price_tiers) if r.price_tiers else (),
         moq=r.moq, order_increment=r.order_increment, stock=r.stock,
         shipping=ShippingRule(r.shipping_base_minor, r.shipping_per_unit_minor, r.shipping_free_over_minor),
-        insurance_rate=Decimal(r.insurance_rate), lead_time_days=r.lead_time_days, regime=r.regime,
-        valid_from=r.valid_from, valid_to=r.valid_to, on_time_rate=Decimal(r.on_time_rate),
-        rating=Decimal(r.rating), fx_rate=Decimal(rate) if rate is not None else None, fx_day=fx_day,
+        insurance_rate=r.insurance_rate, lead_time_days=r.lead_time_days, regime=r.regime,
+        valid_from=r.valid_from, valid_to=r.valid_to, on_time_rate=r.on_time_rate,
+        rating=r.rating, fx_rate=rate, fx_day=r.fx_day,
     )
 
 
 def offer_facts(product_id: int, day: date) -> list[OfferFacts]:
-    rows = db.session.execute(_offer_facts_template(), {"product_id": product_id, "day": day})
+    # A Core statement on the session's connection: no ORM entities to load here.
+    rows = db.session.connection().execute(_offer_facts_template(), {"product_id": product_id, "day": day})
     return [facts_from_row(r) for r in rows]
 
 
