@@ -46,6 +46,8 @@ def reason_text(code: str, v: dict) -> str:
         return _("Minimum order is %(n)d units.", n=v["moq"])
     if code == "increment":
         return _("Sold in multiples of %(n)d.", n=v["increment"])
+    if code == "stock" and v["stock"] == 0:
+        return _("Out of stock.")
     if code == "stock":
         return ngettext("Only %(num)d unit in stock.", "Only %(num)d units in stock.", v["stock"])
     if code == "late":
