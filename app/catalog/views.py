@@ -129,3 +129,13 @@ def seed_bench_command(products: int, offers: int) -> None:
     summary = seed_bench(products, offers, echo=click.echo)
     db.session.commit()
     click.echo(f"catalog: {summary}")
+
+
+@bp.cli.command("catalog-refresh-prices")
+def refresh_prices_command() -> None:
+    """Recompute every product's best landed price; run daily after the new FX rates arrive."""
+    from app.catalog.services import refresh_best_prices
+
+    count = refresh_best_prices()
+    db.session.commit()
+    click.echo(f"catalog: best landed prices refreshed for {count} products")
