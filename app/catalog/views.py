@@ -45,7 +45,9 @@ def calculator_page():
             error = e
     categories = db.session.scalars(db.select(TaxCategory).where(TaxCategory.active.is_(True))
                                     .order_by(TaxCategory.code)).all()
-    return render("catalog/calculator.html", "catalog/_breakdown.html", status=422 if error else 200,
+    # A GET that explains its own bad input is still a good answer: 200, not 422, so the
+    # breakdown swaps in as the buyer types without the browser logging a failure.
+    return render("catalog/calculator.html", "catalog/_breakdown.html",
                   values=values, result=result, error=error, categories=categories,
                   currencies=calculator.CURRENCIES, **_vocab())
 
