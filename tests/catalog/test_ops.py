@@ -181,3 +181,39 @@ def test_upload_that_is_not_utf8_is_refused(ops_client, catalog, rq_queue):
                         content_type="multipart/form-data")
     assert r.status_code == 422 and "not UTF-8" in r.get_data(as_text=True)
     assert len(rq_queue) == 0
+
+
+def test_new_fx_rate_reprices_products_in_the_background(ops_client, catalog, db_session, rq_queue):
+    s = catalog.comparison_scenario()
+    product = s["product"]
+    assert product.best_landed_fen == 6_153  # Tokyo at 0.05 CNY/JPY
+    r = ops_client.post("/ops/catalog/fx-rates/new", data={
+        "currency": "JPY", "rate": "0.0400", "day": today().isoformat(), "source": "PBOC"})
+    assert r.status_code == 303
+    assert len(rq_queue) == 1  # queued after the commit, not run inside the request
+    run_worker(rq_queue)
+    db_session.refresh(product)
+    # ¥1,000 × 0.04 = ¥40.00 + 70 % of CT and VAT: 40 / 0.85 × 0.28 × 0.7 = ¥9.22 → ¥49.22
+    assert product.best_landed_fen == 4_922
+    html = ops_client.get(f"/catalog/products/{product.id}/compare").get_data(as_text=True)
+    assert "¥49.22" in html
+
+
+def test_fx_rate_form_refuses_zero_and_cny(ops_client, db_session):
+    r = ops_client.post("/ops/catalog/fx-rates/new", data={"currency": "USD", "rate": "0", "day": today().isoformat()})
+    assert r.status_code == 422 and "Enter a rate above 0." in r.get_data(as_text=True)
+    r = ops_client.post("/ops/catalog/fx-rates/new", data={"currency": "CNY", "rate": "1", "day": today().isoformat()})
+    assert r.status_code == 422
+
+
+def test_tax_category_change_reprices_in_the_background(ops_client, catalog, db_session, rq_queue):
+    s = catalog.comparison_scenario()
+    cat = s["product"].tax_category
+    r = ops_client.post(f"/ops/catalog/tax-categories/{cat.id}/edit", data={
+        "code": cat.code, "name_zh": cat.name_zh, "name_en": cat.name_en,
+        "vat_rate": "0.13", "consumption_rate": "0", "tariff_rate": "0.05"})
+    assert r.status_code == 303
+    run_worker(rq_queue)
+    db_session.refresh(s["product"])
+    # no consumption tax any more: ¥50 + 70 % of 13 % VAT = ¥54.55
+    assert s["product"].best_landed_fen == 5_455
