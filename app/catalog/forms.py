@@ -94,8 +94,9 @@ class ProductForm(FlaskForm):
     category = SelectField(_l("Category"), choices=[], validators=[_required()])
     tax_category_id = SelectField(_l("Tax category"), coerce=int, choices=[], validators=[_required()])
     hs_code = StringField(_l("HS code"), validators=[Optional(), Regexp(r"^\d{6,10}$", message=_l("6 to 10 digits."))])
+    # Pages allow images from this site only (Content-Security-Policy), so a path under /static/.
     image_url = StringField(_l("Image address"), validators=[Optional(), Length(max=500), Regexp(
-        r"^(https://|/static/)", message=_l("Use an https:// address or a /static/ path."))])
+        r"^/static/[\w./-]+$", message=_l("Use a path under /static/, such as /static/img/products/cream.jpg."))])
     attributes = TextAreaField(_l("Specification (one “name: value” per line)"), validators=[Optional(), Length(max=4000)])
 
     def __init__(self, *args: Any, tax_categories: list = (), **kwargs: Any) -> None:

@@ -102,8 +102,19 @@ def refresh_products(product_ids: list[int] | None) -> int:
         return count
 
 
-def enqueue(func: Callable[..., Any], *args: Any) -> None:
-    """Queue a job; call only after the commit the job depends on."""
+def enqueue(func: Callable[..., Any], *args: Any) -> bool:
+    """Queue a job; call only after the commit the job depends on.
+
+    Returns False (and logs) when Redis does not answer: the change is saved and the
+    caller tells the user the background part will wait.
+    """
+    from redis.exceptions import RedisError
+
     from app.core.redis import queue
 
-    queue().enqueue(func, *args, job_timeout=1800)
+    try:
+        queue().enqueue(func, *args, job_timeout=1800)
+    except RedisError:
+        current_app.logger.exception("could not queue %s", getattr(func, "__name__", func))
+        return False
+    return True

@@ -130,10 +130,13 @@ def _filled(spec: Kind, obj: Any):
 
 def _after_commit(kind: str, saved: Any) -> None:
     """Refresh stored best prices in the background when a rate change touches many products."""
+    queued = True
     if kind == "fx-rates":
-        jobs.enqueue(jobs.refresh_products, services.products_using_currency(saved.currency))
+        queued = jobs.enqueue(jobs.refresh_products, services.products_using_currency(saved.currency))
     elif kind == "tax-categories":
-        jobs.enqueue(jobs.refresh_products, services.products_in_tax_category(saved.id))
+        queued = jobs.enqueue(jobs.refresh_products, services.products_in_tax_category(saved.id))
+    if not queued:
+        flash(_("Saved, but the background queue is not answering: search prices update at the next daily refresh."), "error")
 
 
 @bp.post("/<kind>/<int:ident>/active")
@@ -146,7 +149,7 @@ def toggle(kind: str, ident: int):
     services.set_active(obj, request.form.get("active") == "1")
     db.session.commit()
     if kind == "tax-categories":
-        jobs.enqueue(jobs.refresh_products, services.products_in_tax_category(obj.id))
+        _after_commit(kind, obj)
     flash(_("Reactivated.") if obj.active else _("Deactivated."), "success")
     return redirect_htmx(request.referrer if _same_site(request.referrer) else url_for("catalog_ops.listing", kind=kind))
 
@@ -170,7 +173,8 @@ def price_import(supplier_id: int):
                                   filename=form.file.data.filename or "price-list.csv", content=content)
             db.session.add(job)
             db.session.commit()
-            jobs.enqueue(jobs.run_price_list_import, job.id)
+            if not jobs.enqueue(jobs.run_price_list_import, job.id):
+                flash(_("The file is saved but the background queue is not answering; it will not be imported until it is back. Please upload it again later."), "error")
             return redirect(url_for("catalog_ops.import_status", import_id=job.id), 303)
     recent = ops_queries.recent_imports(supplier.id)
     return render("catalog/ops/import.html", supplier=supplier, form=form, recent=recent,

@@ -16,6 +16,10 @@ def _percent(rate: Decimal) -> str:
     return f"{value:f}%"
 
 
+def _score(score: Decimal) -> str:
+    return f"{(Decimal(score) * 100).quantize(Decimal('0.1'))}"
+
+
 def note_text(note: Note) -> str:
     v = note.values
     if note.code == "over_transaction_limit":
@@ -87,11 +91,14 @@ def recommendation_text(rec: Recommendation) -> str:
                                   "Arrives %(num)d days sooner than the next offer (%(name)s)", sooner, name=name))
             if saving < 0:
                 parts.append(_("for %(amount)s more per unit", amount=format_money(-saving)))
-        else:
+        elif best.facts.on_time_rate > runner.facts.on_time_rate:
             parts.append(_("More reliable than the next offer (%(name)s): %(a)s on time against %(b)s",
                            name=name, a=_percent(best.facts.on_time_rate), b=_percent(runner.facts.on_time_rate)))
             if saving < 0:
                 parts.append(_("for %(amount)s more per unit", amount=format_money(-saving)))
+        else:
+            parts.append(_("Best balance for your weights: scores %(a)s against %(b)s for the next offer (%(name)s)",
+                           a=_score(best.score), b=_score(runner.score), name=name))
     if rec.days_before_need is not None:
         if rec.days_before_need > 0:
             parts.append(ngettext("arrives %(num)d day before your date", "arrives %(num)d days before your date",
