@@ -29,8 +29,8 @@ def progress_key(import_id: int) -> str:
     return f"catalog:price-import:{import_id}:progress"
 
 
-def read_progress(import_id: int) -> tuple[int, int] | None:
-    """(rows checked, rows in file) as last reported by the job, or None."""
+def read_progress(import_id: int) -> tuple[int, int, str] | None:
+    """(rows checked, rows in file, phase "check" or "apply") as last reported by the job, or None."""
     from app.core.redis import redis_client
 
     try:
@@ -40,8 +40,8 @@ def read_progress(import_id: int) -> tuple[int, int] | None:
         return None
     if not raw:
         return None
-    done, _, total = raw.decode().partition("/")
-    return int(done), int(total)
+    done, total, phase = (raw.decode().split("/") + ["check"])[:3]
+    return int(done), int(total), phase
 
 
 def _reporter(import_id: int) -> Callable[[int, int], None]:
@@ -49,8 +49,8 @@ def _reporter(import_id: int) -> Callable[[int, int], None]:
 
     client = redis_client()
 
-    def report(done: int, total: int) -> None:
-        client.set(progress_key(import_id), f"{done}/{total}", ex=PROGRESS_TTL)
+    def report(done: int, total: int, phase: str = "check") -> None:
+        client.set(progress_key(import_id), f"{done}/{total}/{phase}", ex=PROGRESS_TTL)
 
     return report
 
@@ -72,11 +72,13 @@ def run_price_list_import(import_id: int) -> str:
         try:
             job = db.session.get(PriceListImport, import_id)
             supplier = job.supplier
-            checked = importer.check(job.content, supplier, today(), _reporter(import_id))
+            report = _reporter(import_id)
+            checked = importer.check(job.content, supplier, today(), report)
             job.total_rows = checked.total
             if checked.errors:
                 job.status, job.errors = ImportStatus.REJECTED, checked.errors
             else:
+                report(checked.total, checked.total, "apply")
                 job.created_count, job.updated_count = importer.apply(checked.rows, supplier, today())
                 job.status = ImportStatus.DONE
             job.finished_at = utcnow()

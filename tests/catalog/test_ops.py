@@ -217,3 +217,25 @@ def test_tax_category_change_reprices_in_the_background(ops_client, catalog, db_
     db_session.refresh(s["product"])
     # no consumption tax any more: ¥50 + 70 % of 13 % VAT = ¥54.55
     assert s["product"].best_landed_fen == 5_455
+
+
+def test_running_import_shows_progress_and_polls(ops_client, catalog, db_session, redis_url):
+    from app.catalog.jobs import progress_key
+
+    s = catalog.comparison_scenario()
+    job = PriceListImport(supplier=s["suppliers"][0], filename="big.csv", content=HEADER,
+                          status=ImportStatus.RUNNING)
+    db_session.add(job)
+    db_session.flush()
+    redis = Redis.from_url(redis_url)
+    redis.set(progress_key(job.id), "2500/10000/check", ex=60)
+    try:
+        r = ops_client.get(f"/ops/catalog/imports/{job.id}", headers={"HX-Request": "true"})
+        html = r.get_data(as_text=True)
+        assert '<progress class="progress" max="10000" value="2500">' in html
+        assert "2500 of 10000 rows checked" in html and 'hx-trigger="every 1s"' in html
+        redis.set(progress_key(job.id), "10000/10000/apply", ex=60)
+        html = ops_client.get(f"/ops/catalog/imports/{job.id}").get_data(as_text=True)
+        assert "All 10000 rows are valid; saving the offers" in html
+    finally:
+        redis.delete(progress_key(job.id))
