@@ -29,6 +29,7 @@ class Kind:
     title: Any
     singular: Any
     can_deactivate: bool = True
+    initial: Callable[[Any], dict] | None = None   # form values that differ from model attributes
 
 
 def _supplier_form(*a, **kw):
@@ -45,8 +46,10 @@ def _offer_form(*a, **kw):
 
 KINDS: dict[str, Kind] = {
     "suppliers": Kind(Supplier, _supplier_form, services.save_supplier, _l("Suppliers"), _l("supplier")),
-    "products": Kind(Product, _product_form, services.save_product, _l("Products"), _l("product")),
-    "offers": Kind(Offer, _offer_form, services.save_offer, _l("Offers"), _l("offer")),
+    "products": Kind(Product, _product_form, services.save_product, _l("Products"), _l("product"),
+                     initial=forms.ProductForm.initial),
+    "offers": Kind(Offer, _offer_form, services.save_offer, _l("Offers"), _l("offer"),
+                   initial=forms.OfferForm.initial),
     "tax-categories": Kind(TaxCategory, forms.TaxCategoryForm, services.save_tax_category,
                            _l("Tax categories"), _l("tax category")),
     "fx-rates": Kind(FxRate, forms.FxRateForm, lambda obj, data: services.save_fx_rate(data),
@@ -120,8 +123,8 @@ def _filled(spec: Kind, obj: Any):
     if obj is not None:
         values = {n: getattr(obj, n) for n in form._fields if hasattr(obj, n)}
         values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
-        if hasattr(spec.form, "initial"):
-            values.update(spec.form.initial(obj))
+        if spec.initial:
+            values.update(spec.initial(obj))
     elif "product_id" in form._fields and request.args.get("product_id", "").isdigit():
         values["product_id"] = int(request.args["product_id"])
     form.process(formdata=None, data=values)

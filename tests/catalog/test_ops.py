@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -239,3 +240,18 @@ def test_running_import_shows_progress_and_polls(ops_client, catalog, db_session
         assert "All 10000 rows are valid; saving the offers" in html
     finally:
         redis.delete(progress_key(job.id))
+
+
+def test_edit_forms_show_amounts_tiers_and_specs_as_typed(ops_client, catalog, db_session):
+    s = catalog.comparison_scenario()
+    ny = s["offers"]["ny"]
+    html = ops_client.get(f"/ops/catalog/offers/{ny.id}/edit").get_data(as_text=True)
+    assert re.search(r'name="unit_price"[^>]*value="8.00"', html)
+    assert re.search(r'name="price_tiers"[^>]*value="10:4.00"', html)
+    product = s["product"]
+    product.attributes = {"容量": "60ml"}
+    db_session.flush()
+    html = ops_client.get(f"/ops/catalog/products/{product.id}/edit").get_data(as_text=True)
+    assert "容量: 60ml</textarea>" in html
+    tokyo = ops_client.get(f"/ops/catalog/offers/{s['offers']['tokyo'].id}/edit").get_data(as_text=True)
+    assert re.search(r'name="unit_price"[^>]*value="1000"', tokyo)  # yen have no decimals
