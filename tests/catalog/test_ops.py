@@ -255,3 +255,22 @@ def test_edit_forms_show_amounts_tiers_and_specs_as_typed(ops_client, catalog, d
     assert "容量: 60ml</textarea>" in html
     tokyo = ops_client.get(f"/ops/catalog/offers/{s['offers']['tokyo'].id}/edit").get_data(as_text=True)
     assert re.search(r'name="unit_price"[^>]*value="1000"', tokyo)  # yen have no decimals
+
+
+def test_create_product_checks_the_barcode_and_finds_it_in_search(ops_client, catalog, db_session):
+    from app.catalog.models import Product
+
+    cat = catalog.tax_category(code="health")
+    form = {"name_zh": "深海鱼油软胶囊", "name_en": "Fish Oil Softgels", "brand": "Blackmores", "model": "BFO-400",
+            "gtin": "9300807282465", "category": "health_food", "tax_category_id": str(cat.id),
+            "hs_code": "2106909090", "image_url": "", "attributes": "规格: 400粒\n产地: 澳大利亚"}
+    bad = ops_client.post("/ops/catalog/products/new", data=dict(form, gtin="9300807282468", image_url="https://x.test/a.jpg"))
+    assert bad.status_code == 422
+    text = bad.get_data(as_text=True)
+    assert "The check digit does not match" in text and "Use a path under /static/" in text
+    assert ops_client.post("/ops/catalog/products/new", data=form).status_code == 303
+    product = db_session.scalar(select(Product).where(Product.gtin == "9300807282465"))
+    assert product.attributes == {"规格": "400粒", "产地": "澳大利亚"}
+    assert "鱼油" in product.search_text and "fish oil" in product.search_text
+    twice = ops_client.post("/ops/catalog/products/new", data=form)
+    assert twice.status_code == 422 and "Another product already has this GTIN." in twice.get_data(as_text=True)
