@@ -98,7 +98,7 @@ def _row(raw: dict[str, str], currency: str, products: dict[str, int], today: da
         raise RowError("regime", N_("must be retail or general"))
     try:
         tiers = parse_tiers(raw.get("tiers") or "", currency)
-    except ValueError as e:
+    except ValueError:
         raise RowError("tiers", N_("write tiers as quantity:price, e.g. 10:11.50; 50:9.90")) from None
     rate_raw = (raw.get("insurance_rate") or "0").strip()
     try:

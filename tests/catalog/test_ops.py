@@ -115,7 +115,7 @@ def test_bad_price_list_is_rejected_whole_with_every_bad_row(ops_client, catalog
     text = HEADER + "\n".join([
         f"NEW-1,{product.gtin},1200,10,5,1,retail,",          # row 2: fine
         f"NEW-2,{product.gtin},12.5,10,5,1,retail,",          # row 3: JPY has no decimals
-        f"NEW-3,0000000000000,1200,10,5,1,retail,",           # row 4: unknown GTIN
+        "NEW-3,0000000000000,1200,10,5,1,retail,",           # row 4: unknown GTIN
         f"NEW-4,{product.gtin},1200,-1,5,1,retail,",          # row 5: negative stock
         f"NEW-1,{product.gtin},1300,10,5,1,retail,",          # row 6: duplicate SKU
         f"NEW-5,{product.gtin},1200,10,5,1,bonded,10:1100",   # row 7: regime
