@@ -45,6 +45,16 @@ def notes_text(notes) -> list[str]:
     return [note_text(n) for n in notes]
 
 
+def arrival_labels(rows) -> dict[int, tuple[str, str]]:
+    """Lead days → ("9 days", "5 Dec 2026"), formatted once per distinct lead time, not per row."""
+    labels: dict[int, tuple[str, str]] = {}
+    for row in rows:
+        days = row.facts.lead_time_days
+        if days not in labels:
+            labels[days] = (ngettext("%(num)d day", "%(num)d days", days), format_date(row.arrival))
+    return labels
+
+
 def reason_text(code: str, v: dict) -> str:
     if code == "moq":
         return _("Minimum order is %(n)d units.", n=v["moq"])

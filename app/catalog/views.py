@@ -22,8 +22,12 @@ HISTORY_RANGES = (30, 90, 180)
 
 
 def _vocab() -> dict:
-    return {"CATEGORIES": CATEGORIES, "COUNTRIES": COUNTRIES, "FULFILMENT": FULFILMENT, "REGIMES": REGIMES,
-            "locale": str(get_locale() or "zh_CN"), "texts": texts}
+    # Translated once per request: a comparison may show the same labels hundreds of times.
+    def plain(mapping: dict) -> dict:
+        return {k: str(v) for k, v in mapping.items()}
+
+    return {"CATEGORIES": plain(CATEGORIES), "COUNTRIES": plain(COUNTRIES), "FULFILMENT": plain(FULFILMENT),
+            "REGIMES": plain(REGIMES), "locale": str(get_locale() or "zh_CN"), "texts": texts}
 
 
 def _api_error(field: str, message: str, status: int = 400):
@@ -99,7 +103,8 @@ def compare(product_id: int):
     if data is None:
         abort(404)
     return render("catalog/compare.html", "catalog/_compare.html", data=data, need=need, errors=errors,
-                  sort=sort, descending=descending, args=request.args.to_dict(), **_vocab())
+                  sort=sort, descending=descending, args=request.args.to_dict(),
+                  arrivals=texts.arrival_labels(data.rows), **_vocab())
 
 
 @bp.get("/api/v1/products/<int:product_id>/offers")
