@@ -133,6 +133,8 @@ def test_bad_price_list_is_rejected_whole_with_every_bad_row(ops_client, catalog
     assert db_session.scalar(select(func.count(Offer.id))) == before  # nothing changed, not even row 2
     html = ops_client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Rejected: nothing was changed" in html and "5 problems found" in html
+    listing = ops_client.get(f"/ops/catalog/suppliers/{tokyo.id}/import").get_data(as_text=True)
+    assert "price-list.csv</a>" in listing and "Rejected: nothing was changed" in listing
     assert "no product with this GTIN" in html and "same SKU as row 2" in html
 
 
