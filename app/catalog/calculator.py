@@ -61,8 +61,14 @@ def _decimal(args: Mapping[str, str], name: str, default: str | None = None) -> 
     return value
 
 
+MAX_AMOUNT = Decimal("1000000000")  # a billion units of any currency: beyond any real order
+MAX_FX = Decimal("100000")
+
+
 def _amount(args: Mapping[str, str], name: str, currency: str, default: str | None = None) -> int:
     value = _decimal(args, name, default)
+    if value > MAX_AMOUNT:
+        raise InputError(name, _("Enter at most %(n)s.", n="1,000,000,000"))
     try:
         return to_minor(value, currency)
     except MoneyError:
@@ -103,6 +109,8 @@ def parse(args: Mapping[str, str], today: date) -> CalcInput:
     except ValueError:
         raise InputError("regime", _("Choose retail or general.")) from None
     ytd = _decimal(args, "ytd_cny", "0")
+    if ytd > MAX_AMOUNT:
+        raise InputError("ytd_cny", _("Enter at most %(n)s.", n="1,000,000,000"))
     try:
         ytd_fen = to_minor(ytd, "CNY")
     except MoneyError:
@@ -122,7 +130,7 @@ def parse(args: Mapping[str, str], today: date) -> CalcInput:
     fx_day = None
     if (args.get("fx_rate") or "").strip():
         fx = _decimal(args, "fx_rate")
-        if fx == 0:
+        if fx == 0 or fx > MAX_FX:
             raise InputError("fx_rate", _("Enter a rate above 0."))
     elif currency == "CNY":
         fx = Decimal(1)

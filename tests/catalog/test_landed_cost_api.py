@@ -81,6 +81,8 @@ def test_category_replaces_the_three_rates(client, catalog):
     ("unit_price=1&currency=USD&quantity=1&fx_rate=7&ytd_cny=x", "ytd_cny"),
     ("unit_price=1&currency=USD&quantity=1&fx_rate=7&category=nope", "category"),
     ("unit_price=1&currency=GBP&quantity=1", "fx_rate"),  # no stored GBP rate
+    ("unit_price=1e400&currency=USD&quantity=1&fx_rate=7", "unit_price"),
+    ("unit_price=NaN&currency=USD&quantity=1&fx_rate=7", "unit_price"),
 ])
 def test_bad_input_is_400_naming_the_field(client, query, field):
     r = client.get("/api/v1/landed-cost?" + query)
