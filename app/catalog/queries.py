@@ -132,47 +132,43 @@ def _like(text: str) -> str:
 
 
 def search(f: SearchFilters) -> SearchPage:
-    """One page of active products matching every filter, cheapest landed unit first, in one query.
+    """One page of active products matching every filter, cheapest landed unit first: two queries.
 
-    An inner query picks the page's product ids and the total (a window count) from the
-    products table alone; only those 20 rows are then joined to their best offer and its
-    supplier. The best landed price is the stored per-product value, so the page costs
-    one round trip however many offers exist.
+    The page query walks products in best-price order and stops after the page, then joins
+    only those rows to their best offer and its supplier; a second query counts the matches
+    (a plain scan, cheaper than counting inside the ordered walk). The best landed price is
+    the stored per-product value, so neither query grows with the number of offers.
     """
-    inner = select(Product.id, Product.best_landed_fen, func.count().over().label("total")).where(
-        Product.active.is_(True))
+    matching = select(Product.id, Product.best_landed_fen).where(Product.active.is_(True))
     if f.q.strip():
-        inner = inner.where(Product.search_text.like(_like(f.q.strip().lower()), escape="\\"))
+        matching = matching.where(Product.search_text.like(_like(f.q.strip().lower()), escape="\\"))
     if f.brand.strip():
-        inner = inner.where(func.lower(Product.brand) == f.brand.strip().lower())
+        matching = matching.where(func.lower(Product.brand) == f.brand.strip().lower())
     if f.gtin.strip():
-        inner = inner.where(Product.gtin == f.gtin.strip())
+        matching = matching.where(Product.gtin == f.gtin.strip())
     if f.category:
-        inner = inner.where(Product.category == f.category)
+        matching = matching.where(Product.category == f.category)
     if f.country:
         # Codes are two letters separated by spaces, so a substring match is exact.
-        inner = inner.where(Product.supplier_countries.contains(f.country, autoescape=True))
+        matching = matching.where(Product.supplier_countries.contains(f.country, autoescape=True))
     if f.min_fen is not None:
-        inner = inner.where(Product.best_landed_fen >= f.min_fen)
+        matching = matching.where(Product.best_landed_fen >= f.min_fen)
     if f.max_fen is not None:
-        inner = inner.where(Product.best_landed_fen <= f.max_fen)
+        matching = matching.where(Product.best_landed_fen <= f.max_fen)
     page = max(f.page, 1)
-    picked = (inner.order_by(Product.best_landed_fen.asc().nulls_last(), Product.id)
+    picked = (matching.order_by(Product.best_landed_fen.asc().nulls_last(), Product.id)
               .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).subquery("picked"))
     best = aliased(Offer)
     best_supplier = aliased(Supplier)
     stmt = (
-        select(Product, best_supplier.name, best.currency, picked.c.total)
+        select(Product, best_supplier.name, best.currency)
         .join(picked, picked.c.id == Product.id)
         .outerjoin(best, best.id == Product.best_offer_id)
         .outerjoin(best_supplier, best_supplier.id == best.supplier_id)
         .order_by(picked.c.best_landed_fen.asc().nulls_last(), Product.id)
     )
     rows = db.session.execute(stmt).all()
-    total = rows[0].total if rows else 0
-    if not rows and page > 1:
-        # Past the end: report the real total so the pager can lead back.
-        total = db.session.scalar(select(func.count()).select_from(inner.subquery())) or 0
+    total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     hits = [SearchHit(r[0], r[1], r[2]) for r in rows]
     return SearchPage(hits, total, page, max(math.ceil(total / PAGE_SIZE), 1))
 
