@@ -7,7 +7,7 @@ from functools import cache
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, Select, bindparam, func, select, true
+from sqlalchemy import Date, Integer, Select, bindparam, func, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from app.catalog.compare import OfferFacts
@@ -18,22 +18,25 @@ from app.extensions import db
 PAGE_SIZE = 20
 
 
-def fx_lateral(currency_col, day: date):
-    """A LATERAL subquery: the rate in force for `currency_col` on `day` (CNY is 1)."""
-    return (
-        select(FxRate.rate.label("fx_rate"), FxRate.day.label("fx_day"))
-        .where(FxRate.currency == currency_col, FxRate.day <= day)
-        .order_by(FxRate.day.desc())
-        .limit(1)
-        .lateral("fx")
-    )
+def fx_columns(currency_col, day) -> tuple:
+    """Columns (fx_rate, fx_day): the rate in force for `currency_col` on `day`.
+
+    Correlated subqueries rather than a LATERAL join, so the same statement runs
+    on PostgreSQL and on the SQLite development database; each is one lookup in
+    the (currency, day) index. CNY has no row and is taken as 1 by the caller.
+    """
+    def latest(column):
+        return (select(column).where(FxRate.currency == currency_col, FxRate.day <= day)
+                .order_by(FxRate.day.desc()).limit(1).scalar_subquery())
+
+    return latest(FxRate.rate).label("fx_rate"), latest(FxRate.day).label("fx_day")
 
 
 @cache
 def _offer_facts_template() -> Select:
     """Built once: a reused statement keeps its memoized cache key, so each run skips
     both construction and compilation (the query runs on every comparison)."""
-    fx = fx_lateral(Offer.currency, bindparam("day", type_=Date))
+    fx_rate, fx_day = fx_columns(Offer.currency, bindparam("day", type_=Date))
     return (
         select(
             Offer.id, Offer.supplier_id, Supplier.name, Supplier.country, Supplier.fulfilment,
@@ -41,10 +44,9 @@ def _offer_facts_template() -> Select:
             Offer.order_increment, Offer.stock, Offer.shipping_base_minor,
             Offer.shipping_per_unit_minor, Offer.shipping_free_over_minor, Offer.insurance_rate,
             Offer.lead_time_days, Offer.regime, Offer.valid_from, Offer.valid_to,
-            Supplier.on_time_rate, Supplier.rating, fx.c.fx_rate, fx.c.fx_day,
+            Supplier.on_time_rate, Supplier.rating, fx_rate, fx_day,
         )
         .join(Supplier, Supplier.id == Offer.supplier_id)
-        .outerjoin(fx, true())
         .where(Offer.product_id == bindparam("product_id", type_=Integer), Offer.active.is_(True),
                Supplier.active.is_(True))
         .order_by(Offer.id)
@@ -187,15 +189,10 @@ def price_history(product_id: int, days: int, today: date) -> dict[int, list[His
     One query: each point is converted at the FX rate in force on its own day.
     """
     since = today - timedelta(days=days - 1)
-    fx = (
-        select(FxRate.rate.label("fx_rate"))
-        .where(FxRate.currency == Offer.currency, FxRate.day <= PricePoint.day)
-        .order_by(FxRate.day.desc()).limit(1).lateral("fx")
-    )
+    fx_rate, _ = fx_columns(Offer.currency, PricePoint.day)
     stmt = (
-        select(PricePoint.offer_id, PricePoint.day, PricePoint.unit_price_minor, Offer.currency, fx.c.fx_rate)
+        select(PricePoint.offer_id, PricePoint.day, PricePoint.unit_price_minor, Offer.currency, fx_rate)
         .join(Offer, Offer.id == PricePoint.offer_id)
-        .outerjoin(fx, true())
         .where(Offer.product_id == product_id, PricePoint.day >= since, PricePoint.day <= today)
         .order_by(PricePoint.offer_id, PricePoint.day)
     )

@@ -6,13 +6,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql
 
 from app.catalog.compare import landed
 from app.catalog.landed_cost import LandedCostError, TaxRates
 from app.catalog.models import FxRate, Offer, PricePoint, Product, Supplier, TaxCategory
-from app.catalog.queries import facts_from_row, fx_lateral
+from app.catalog.queries import facts_from_row, fx_columns
 from app.extensions import db
 
 
@@ -89,7 +89,7 @@ def refresh_best_prices(product_ids: Iterable[int] | None = None, day: date | No
 
 
 def _offers_for_products(ids: list[int] | None, day: date):
-    fx = fx_lateral(Offer.currency, day)
+    fx_rate, fx_day = fx_columns(Offer.currency, day)
     stmt = (
         select(
             Offer.id, Offer.product_id, Offer.supplier_id, Supplier.name, Supplier.country,
@@ -97,13 +97,12 @@ def _offers_for_products(ids: list[int] | None, day: date):
             Offer.order_increment, Offer.stock, Offer.shipping_base_minor,
             Offer.shipping_per_unit_minor, Offer.shipping_free_over_minor, Offer.insurance_rate,
             Offer.lead_time_days, Offer.regime, Offer.valid_from, Offer.valid_to,
-            Supplier.on_time_rate, Supplier.rating, fx.c.fx_rate, fx.c.fx_day,
+            Supplier.on_time_rate, Supplier.rating, fx_rate, fx_day,
             TaxCategory.vat_rate, TaxCategory.consumption_rate, TaxCategory.tariff_rate,
         )
         .join(Supplier, Supplier.id == Offer.supplier_id)
         .join(Product, Product.id == Offer.product_id)
         .join(TaxCategory, TaxCategory.id == Product.tax_category_id)
-        .outerjoin(fx, true())
         .where(Offer.active.is_(True), Supplier.active.is_(True))
         .order_by(Offer.product_id, Offer.id)
     )
