@@ -23,6 +23,7 @@ from .protocol import (
     MSG_LACK_PARAMS,
     BusinessError,
     ProtocolError,
+    is_amount,
     new_prepay_id,
     new_transaction_id,
     parse_wx_time,
@@ -58,7 +59,7 @@ def _check_len(fields: dict[str, str], name: str, limit: int) -> None:
 
 def parse_fen(value: str, name: str) -> int:
     """A positive integer amount in fen, or WeChat's format error."""
-    if not value.isdigit() or int(value) <= 0:
+    if not is_amount(value) or int(value) <= 0:
         raise ProtocolError(f"{name}参数格式错误")
     return int(value)
 
