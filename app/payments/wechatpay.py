@@ -8,6 +8,7 @@ failure into the gateway's named exceptions.
 """
 from __future__ import annotations
 
+import ipaddress
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -56,6 +57,20 @@ def _reject_dtd(body: bytes) -> None:
     head = body[:4096].upper()
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         raise BadReply("callback body carries a DTD")
+
+
+def _client_ip(value: object) -> str:
+    """The payer's IP as WeChat needs it (spbill_create_ip, IPv4 or IPv6).
+
+    Checked here because wechatpy replaces an empty IP with this machine's
+    address, found by resolving WeChat's host: a missing IP must fail loudly.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"client_ip must be an IP address, got {value!r}")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError as exc:
+        raise ValueError(f"client_ip must be an IP address, got {value!r}") from exc
 
 
 def _money(value: int, name: str) -> int:
@@ -152,6 +167,7 @@ class WeChatPayGateway:
         GatewayRejected, GatewayUnavailable, BadSignature.
         """
         trade_type = TradeType(request.trade_type)
+        client_ip = _client_ip(request.client_ip)
         if trade_type is TradeType.JSAPI and not request.openid:
             raise ValueError("JSAPI needs the payer's openid")
         notify_url = request.notify_url or self.notify_url
@@ -162,7 +178,7 @@ class WeChatPayGateway:
             self._client.order.create, trade_type=trade_type.value,
             body=clip_utf8(request.body, BODY_MAX_BYTES),
             total_fee=_money(request.total_fee, "total_fee"), notify_url=notify_url,
-            client_ip=request.client_ip, user_id=request.openid,
+            client_ip=client_ip, user_id=request.openid,
             out_trade_no=request.out_trade_no, attach=request.attach,
             time_expire=expires, product_id=request.product_id or (
                 request.out_trade_no if trade_type is TradeType.NATIVE else None),
