@@ -9,6 +9,7 @@ failure into the gateway's named exceptions.
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -40,6 +41,11 @@ WECHAT_SNS_BASE = "https://api.weixin.qq.com/"
 REAL_HOSTS = ("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com")
 
 BODY_MAX_BYTES = 127
+ATTACH_MAX_BYTES = 127
+# Line breaks and tabs read as a space; other control characters go. Backticks start
+# every field of WeChat's bill, and "]]>" would end the CDATA the text travels in.
+_LINE_BREAKS = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _slash(url: str) -> str:
@@ -50,6 +56,15 @@ def clip_utf8(text: str, limit: int) -> str:
     """Cut text to at most ``limit`` UTF-8 bytes without splitting a character."""
     data = text.encode("utf-8")
     return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
+
+
+def clean_text(text: str, limit: int) -> str:
+    """Free text for WeChat (body, attach): no control characters, no ``]]>``, no
+    backticks, at most ``limit`` UTF-8 bytes."""
+    text = _CONTROLS.sub("", _LINE_BREAKS.sub(" ", text)).replace("`", "")
+    while "]]>" in text:
+        text = text.replace("]]>", "")
+    return clip_utf8(text.strip(), limit).rstrip()
 
 
 def _reject_dtd(body: bytes) -> None:
@@ -173,13 +188,17 @@ class WeChatPayGateway:
         notify_url = request.notify_url or self.notify_url
         if not notify_url:
             raise GatewayMisconfigured("WECHATPAY_NOTIFY_URL is not set")
+        body = clean_text(request.body, BODY_MAX_BYTES)
+        if not body:
+            raise ValueError("body is empty once control characters are removed")
+        attach = clean_text(request.attach, ATTACH_MAX_BYTES) if request.attach else None
         expires = request.expires_at.astimezone(BEIJING) if request.expires_at else None
         data = self._signed(
             self._client.order.create, trade_type=trade_type.value,
-            body=clip_utf8(request.body, BODY_MAX_BYTES),
+            body=body,
             total_fee=_money(request.total_fee, "total_fee"), notify_url=notify_url,
             client_ip=client_ip, user_id=request.openid,
-            out_trade_no=request.out_trade_no, attach=request.attach,
+            out_trade_no=request.out_trade_no, attach=attach or None,
             time_expire=expires, product_id=request.product_id or (
                 request.out_trade_no if trade_type is TradeType.NATIVE else None),
             scene_info=dict(request.scene_info) if request.scene_info else None)
