@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlsplit
+from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
 import requests
@@ -68,10 +69,24 @@ def clean_text(text: str, limit: int) -> str:
 
 
 def _reject_dtd(body: bytes) -> None:
-    # Callbacks come from the internet; WeChat never sends a DTD, so none is parsed.
-    head = body[:4096].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    """BadReply when a callback declares a DTD anywhere in its prolog.
+
+    WeChat never sends one. Looking for the text "<!DOCTYPE" would miss one
+    after a long comment and wrongly refuse a field that merely contains those
+    words, so expat reads the whole body and reports any doctype or entity
+    declaration it meets. Bodies that are not XML at all are left to the
+    parser that follows, which reports them.
+    """
+    def refuse(*_: Any) -> None:
         raise BadReply("callback body carries a DTD")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(body, True)
+    except ExpatError:
+        return
 
 
 def _client_ip(value: object) -> str:
@@ -140,7 +155,8 @@ class WeChatPayGateway:
             raise GatewayUnavailable(f"WeChat Pay request failed: {exc}") from exc
         except WeChatPayException as exc:
             raise self._translate(exc, rejected) from exc
-        except (KeyError, ExpatError, TypeError) as exc:
+        except (KeyError, ExpatError, TypeError, ValueError) as exc:
+            # ValueError: xmltodict refuses entity declarations ("entities are disabled").
             raise BadReply(f"unexpected reply from WeChat Pay: {exc!r}") from exc
 
     def _translate(self, exc: WeChatPayException, rejected: type[GatewayRejected]
@@ -150,9 +166,11 @@ class WeChatPayGateway:
             return errors.http_error(getattr(response, "status_code", None))
         if exc.return_code != "SUCCESS":
             return errors.call_failed(exc.return_msg or "", getattr(response, "text", None))
-        # A business refusal is signed like any reply: a forged one must not pass.
-        if response is not None:
-            self._verify_reply(errors.parse_reply(response.text), require_sign=False)
+        # A business refusal is signed like any reply: an unsigned or forged one
+        # (say an ORDERPAID that would stop us charging) must not pass.
+        if response is None:
+            return BadReply("WeChat Pay refusal without a reply body")
+        self._verify_reply(errors.parse_reply(response.text))
         return errors.business_failed(exc.errcode, exc.errmsg, rejected)
 
     def _verify_reply(self, data: Any, require_sign: bool = True) -> dict[str, Any]:
@@ -279,8 +297,10 @@ class WeChatPayGateway:
             data = self._client.parse_payment_result(body)
         except InvalidSignatureException as exc:
             raise BadSignature("payment notify signature does not match") from exc
-        except (ExpatError, ValueError) as exc:
+        except ExpatError as exc:
             raise BadSignature("payment notify is not XML") from exc
+        except (ValueError, TypeError) as exc:
+            raise BadReply("payment notify has malformed fields") from exc
         if data.get("appid") != self.appid or data.get("mch_id") != self.mch_id:
             raise BadReply("payment notify is for another merchant")
         return replies.payment_notice(data)
@@ -325,21 +345,27 @@ class WeChatPayGateway:
         return self._oauth(redirect_uri, scope, state).authorize_url
 
     def exchange_oauth_code(self, code: str) -> OAuthIdentity:
-        """Trade the OAuth code for the openid; raises OAuthRejected (40029 …)."""
+        """Trade the OAuth code for the openid; raises OAuthRejected (40029 …).
+
+        Transport failures of any kind are GatewayUnavailable; an answer that is
+        not the JSON object WeChat documents is BadReply.
+        """
         try:
             data = self._oauth().fetch_access_token(code)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise GatewayUnavailable(f"WeChat OAuth unreachable: {exc}") from exc
+            return OAuthIdentity(openid=str(data["openid"]), scope=str(data.get("scope", "")),
+                                 access_token=str(data["access_token"]),
+                                 refresh_token=str(data.get("refresh_token", "")),
+                                 expires_in=int(data.get("expires_in", 0)))
         except WeChatOAuthException as exc:
             if exc.errcode is None:
                 raise GatewayUnavailable("WeChat OAuth HTTP error") from exc
             raise OAuthRejected(str(exc.errcode), str(exc.errmsg)) from exc
-        except (ValueError, KeyError) as exc:
+        except requests.JSONDecodeError as exc:
+            raise BadReply("WeChat OAuth answered something other than JSON") from exc
+        except requests.RequestException as exc:
+            raise GatewayUnavailable(f"WeChat OAuth unreachable: {exc}") from exc
+        except (ValueError, KeyError, TypeError) as exc:
             raise BadReply("WeChat OAuth answered something unexpected") from exc
-        return OAuthIdentity(openid=data["openid"], scope=data.get("scope", ""),
-                             access_token=data["access_token"],
-                             refresh_token=data.get("refresh_token", ""),
-                             expires_in=int(data.get("expires_in", 0)))
 
     # -- customs -----------------------------------------------------------------------
     def declare_customs(self, request: CustomsRequest) -> CustomsDeclaration:

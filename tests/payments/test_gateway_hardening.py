@@ -1,10 +1,17 @@
 """The adapter's input checks and exception tree, against the simulator or a fake WeChat."""
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
-from app.payments.gateway import GatewayUnavailable, PrepayRequest, TradeType
+from app.payments.gateway import (BadReply, BadSignature, GatewayUnavailable, OrderAlreadyPaid,
+                                  PrepayRequest, TradeType)
+from app.payments.wechatpay import gateway_from_config
 from sandbox.wechatpay import views_api
+from sandbox.wechatpay.protocol import sign, to_xml
+from tests.sandbox_fixtures import API_KEY, APPID, MCH_ID
 
 
 def test_simulator_crash_reaches_the_adapter_as_unavailable(gateway, sandbox_server,
@@ -74,3 +81,119 @@ def test_bill_parses_even_when_merchants_sent_newlines_and_backticks(gateway,
     assert [(r.out_trade_no, r.body, r.attach) for r in bill.rows] == [
         ("KJ-TEXT-0004", "奶粉 line two,x", "a bc,d")]
     assert bill.summary.count == 1
+
+
+# -- the exception tree ---------------------------------------------------------------
+
+@pytest.fixture
+def fake_wechat(gateway_config):
+    from tests.sandbox_fixtures import MerchantServer
+
+    server = MerchantServer().start()
+    yield server, gateway_from_config({**gateway_config, "WECHATPAY_API_BASE": server.base_url})
+    server.stop()
+
+
+def test_a_reply_with_entities_is_a_bad_reply(fake_wechat) -> None:
+    server, gw = fake_wechat
+    server.default_reply = ('<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY x "SUCCESS">]>'
+                            "<xml><return_code>&x;</return_code></xml>")
+    with pytest.raises(BadReply):
+        gw.query_order(out_trade_no="KJ-ANY-0001")
+
+
+def test_a_forged_unsigned_business_failure_is_a_bad_signature(fake_wechat) -> None:
+    server, gw = fake_wechat
+    server.default_reply = to_xml({"return_code": "SUCCESS", "appid": APPID, "mch_id": MCH_ID,
+                                   "nonce_str": "n", "result_code": "FAIL",
+                                   "err_code": "ORDERPAID", "err_code_des": "该订单已支付"})
+    with pytest.raises(BadSignature):
+        gw.prepay(PrepayRequest("KJ-FORGED-1", "x", 100, TradeType.NATIVE, "203.0.113.9"))
+    with pytest.raises(BadSignature):
+        gw.close_order("KJ-FORGED-1")
+
+
+def test_a_signed_business_failure_still_maps_to_its_exception(fake_wechat) -> None:
+    server, gw = fake_wechat
+    fields = {"return_code": "SUCCESS", "appid": APPID, "mch_id": MCH_ID, "nonce_str": "n",
+              "result_code": "FAIL", "err_code": "ORDERPAID", "err_code_des": "该订单已支付"}
+    server.default_reply = to_xml({**fields, "sign": sign(fields, API_KEY)})
+    with pytest.raises(OrderAlreadyPaid):
+        gw.close_order("KJ-PAID-1")
+
+
+class _SnsHandler(BaseHTTPRequestHandler):
+    body = b"[]"
+    redirect = False
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.redirect:
+            self.send_response(302)
+            self.send_header("Location", self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_sns(make_gateway):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SnsHandler)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield server, make_gateway(WECHATPAY_SNS_BASE=f"http://127.0.0.1:{server.server_port}/")
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("body, error", [
+    (b"[]", BadReply), (b'"text"', BadReply), (b"42", BadReply), (b"{not json", BadReply),
+    (b'{"access_token": "t", "refresh_token": "r", "expires_in": 7200}', BadReply),
+    (b'{"access_token": "t", "refresh_token": "r", "expires_in": "soon", "openid": "o"}',
+     BadReply),
+])
+def test_odd_oauth_answers_are_bad_replies(fake_sns, monkeypatch, body, error) -> None:
+    _, gw = fake_sns
+    monkeypatch.setattr(_SnsHandler, "body", body)
+    with pytest.raises(error):
+        gw.exchange_oauth_code("code")
+
+
+def test_every_oauth_transport_error_is_unavailable(fake_sns, make_gateway, monkeypatch) -> None:
+    _, gw = fake_sns
+    monkeypatch.setattr(_SnsHandler, "redirect", True)
+    with pytest.raises(GatewayUnavailable):
+        gw.exchange_oauth_code("code")   # requests.TooManyRedirects
+    with pytest.raises((GatewayUnavailable, BadReply)):
+        make_gateway(WECHATPAY_SNS_BASE="http://[::1/").exchange_oauth_code("code")
+
+
+LONG_PROLOG = b'<?xml version="1.0"?><!--' + b"x" * 5000 + b"-->"
+
+
+@pytest.mark.parametrize("doctype", [
+    b'<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+    b'<!DOCTYPE xml [<!ENTITY x "SUCCESS">]>',
+])
+def test_a_dtd_anywhere_in_the_prolog_is_a_bad_reply(gateway, doctype) -> None:
+    body = (LONG_PROLOG + doctype
+            + b"<xml><return_code>SUCCESS</return_code><req_info>&x;</req_info></xml>")
+    with pytest.raises(BadReply):
+        gateway.parse_payment_notify(body)
+    with pytest.raises(BadReply):
+        gateway.parse_refund_notify(body)
+
+
+def test_dtd_text_inside_a_field_is_not_mistaken_for_a_dtd(gateway) -> None:
+    fields = {"appid": APPID, "mch_id": MCH_ID, "nonce_str": "n", "result_code": "SUCCESS",
+              "return_code": "SUCCESS", "out_trade_no": "X1234567",
+              "transaction_id": "4200" + "1" * 24, "total_fee": "1", "openid": "o",
+              "trade_type": "NATIVE", "attach": "<!DOCTYPE x> <!ENTITY y>"}
+    body = to_xml({**fields, "sign": sign(fields, API_KEY)}).encode()
+    assert gateway.parse_payment_notify(body).attach == "<!DOCTYPE x> <!ENTITY y>"
