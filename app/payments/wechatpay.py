@@ -268,14 +268,23 @@ class WeChatPayGateway:
             total_fee=replies.need_fen(data, "total_fee"))
 
     def query_refunds(self, *, refund_id: str | None = None, out_refund_no: str | None = None,
-                      transaction_id: str | None = None,
-                      out_trade_no: str | None = None) -> RefundQueryResult:
-        """refundquery; one refund when asked by its id, else all of the order's."""
+                      transaction_id: str | None = None, out_trade_no: str | None = None,
+                      offset: int = 0) -> RefundQueryResult:
+        """refundquery; one refund when asked by its id, else ten of the order's from offset.
+
+        WeChat returns at most ten refunds per call by order number; when
+        ``total_refund_count`` is larger, ask again with ``offset`` (wechatpy's
+        wrapper has no offset, so this goes through its signed ``post``).
+        """
         if not (refund_id or out_refund_no or transaction_id or out_trade_no):
             raise ValueError("give a refund or order number")
-        return replies.refund_query(self._signed(
-            self._client.refund.query, refund_id=refund_id, out_refund_no=out_refund_no,
-            transaction_id=transaction_id, out_trade_no=out_trade_no))
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"offset must be a whole number ≥ 0, got {offset!r}")
+        return replies.refund_query(self._signed(self._client.post, "pay/refundquery", data={
+            "appid": self.appid, "refund_id": refund_id, "out_refund_no": out_refund_no,
+            "transaction_id": transaction_id, "out_trade_no": out_trade_no,
+            # As a string and only when set: wechatpy leaves falsy values out of the signature.
+            "offset": str(offset) if offset else None}))
 
     def download_bill(self, bill_date: date, bill_type: BillType = BillType.ALL) -> Bill:
         """downloadbill for a Beijing calendar day; raises NoBill when there is none (yet)."""

@@ -197,3 +197,22 @@ def test_dtd_text_inside_a_field_is_not_mistaken_for_a_dtd(gateway) -> None:
               "trade_type": "NATIVE", "attach": "<!DOCTYPE x> <!ENTITY y>"}
     body = to_xml({**fields, "sign": sign(fields, API_KEY)}).encode()
     assert gateway.parse_payment_notify(body).attach == "<!DOCTYPE x> <!ENTITY y>"
+
+
+# -- refund paging --------------------------------------------------------------------
+
+def test_query_refunds_pages_through_more_than_ten(gateway, sandbox_server) -> None:
+    from app.payments.gateway import RefundRequest
+    from tests.payments.test_gateway_contract import paid_order
+
+    _, tid = paid_order(gateway, sandbox_server)
+    for n in range(12):
+        gateway.refund(RefundRequest(f"RF-{n:02d}", 25900, 100, transaction_id=tid))
+    first = gateway.query_refunds(out_trade_no="KJ-ORDER-0001")
+    assert [r.out_refund_no for r in first.refunds] == [f"RF-{n:02d}" for n in range(10)]
+    assert first.total_refund_count == 12
+    rest = gateway.query_refunds(transaction_id=tid, offset=10)
+    assert [r.out_refund_no for r in rest.refunds] == ["RF-10", "RF-11"]
+    assert rest.total_refund_count == 12
+    with pytest.raises(ValueError):
+        gateway.query_refunds(out_trade_no="KJ-ORDER-0001", offset=-1)
