@@ -210,7 +210,12 @@ class WeChatPayGateway:
         if not body:
             raise ValueError("body is empty once control characters are removed")
         attach = clean_text(request.attach, ATTACH_MAX_BYTES) if request.attach else None
-        expires = request.expires_at.astimezone(BEIJING) if request.expires_at else None
+        expires = None
+        if request.expires_at is not None:
+            if request.expires_at.utcoffset() is None:
+                # A naive time would be read as this server's local time, not Beijing's.
+                raise ValueError("expires_at must be an aware datetime (with a time zone)")
+            expires = request.expires_at.astimezone(BEIJING)
         data = self._signed(
             self._client.order.create, trade_type=trade_type.value,
             body=body,

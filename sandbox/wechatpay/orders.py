@@ -46,6 +46,10 @@ STATE_DESC = {
     "PAYERROR": "支付失败(其他原因，如银行返回失败)",
 }
 PAYABLE_STATES = ("NOTPAY", "USERPAYING", "PAYERROR")
+# WeChat refuses a time_expire less than five minutes away (one for micropay).
+# A validity rule about wall-clock time, so not divided by the time scale.
+MIN_EXPIRE_SECONDS = 300
+MSG_EXPIRE_TOO_SOON = "time_expire时间过短，刷卡至少1分钟，其他5分钟"
 
 
 def lack(field: str) -> ProtocolError:
@@ -120,6 +124,8 @@ def _validate(sb: Sandbox, f: dict[str, str]) -> None:
                 parse_wx_time(f[name])
             except ValueError as exc:
                 raise ProtocolError(f"{name}参数格式错误") from exc
+    if f.get("time_expire") and parse_wx_time(f["time_expire"]) - sb.now() < MIN_EXPIRE_SECONDS:
+        raise BusinessError("PARAM_ERROR", MSG_EXPIRE_TOO_SOON)
 
 
 def _expiry(sb: Sandbox, f: dict[str, str], now: float) -> float:

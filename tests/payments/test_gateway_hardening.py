@@ -216,3 +216,26 @@ def test_query_refunds_pages_through_more_than_ten(gateway, sandbox_server) -> N
     assert rest.total_refund_count == 12
     with pytest.raises(ValueError):
         gateway.query_refunds(out_trade_no="KJ-ORDER-0001", offset=-1)
+
+
+# -- expiry ----------------------------------------------------------------------------
+
+def test_prepay_needs_an_aware_expiry(gateway, sandbox_server) -> None:
+    from datetime import datetime, timedelta
+
+    with pytest.raises(ValueError, match="aware"):
+        gateway.prepay(PrepayRequest("KJ-EXP-0001", "x", 100, TradeType.NATIVE, "203.0.113.9",
+                                     expires_at=datetime.now() + timedelta(hours=1)))
+    assert sandbox_server.sandbox.store.one("SELECT * FROM orders") is None
+
+
+def test_prepay_expiring_too_soon_is_rejected_by_wechat(gateway, sandbox_server) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from app.payments.gateway import GatewayRejected
+
+    with pytest.raises(GatewayRejected) as err:
+        gateway.prepay(PrepayRequest("KJ-EXP-0002", "x", 100, TradeType.NATIVE, "203.0.113.9",
+                                     expires_at=datetime.now(timezone.utc)
+                                     + timedelta(minutes=2)))
+    assert err.value.code == "PARAM_ERROR" and "time_expire时间过短" in err.value.message
