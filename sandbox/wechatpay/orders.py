@@ -175,7 +175,7 @@ def unified_order(sb: Sandbox, f: dict[str, str]) -> dict[str, Any]:
             if existing["trade_state"] in ("SUCCESS", "REFUND"):
                 raise BusinessError("ORDERPAID", "该订单已支付")
             if existing["trade_state"] in ("CLOSED", "REVOKED"):
-                raise BusinessError("ORDERCLOSED", "该订单已关")
+                raise BusinessError("ORDERCLOSED", "该订单已关闭")
             if existing["fingerprint"] != fingerprint:
                 raise BusinessError("INVALID_REQUEST", "201 商户订单号重复")
             if existing["expire_at"] <= now:

@@ -129,7 +129,8 @@ def test_closeorder_waits_five_scaled_minutes(sandbox_server) -> None:
         "trade_state"] == "CLOSED"
     assert sandbox_server.call("pay/closeorder", {"out_trade_no": "CLOSE_ME"})[
         "err_code"] == "ORDERCLOSED"
-    assert sandbox_server.call("pay/unifiedorder", order("CLOSE_ME"))["err_code"] == "ORDERCLOSED"
+    again = sandbox_server.call("pay/unifiedorder", order("CLOSE_ME"))
+    assert (again["err_code"], again["err_code_des"]) == ("ORDERCLOSED", "该订单已关闭")
     assert sandbox_server.control("POST", "_sandbox/pay",
                                   json={"out_trade_no": "CLOSE_ME"}).status_code == 409
 
