@@ -193,6 +193,9 @@ class RefundQueryResult:
     transaction_id: str
     total_fee: int
     refunds: Sequence[RefundRecord]
+    # The order's refunds in all; by order number WeChat returns ten at a time,
+    # so more than len(refunds) means asking again with offset=len(…) so far.
+    total_refund_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -358,9 +361,9 @@ class PaymentGateway(Protocol):
         """Ask for a refund; acceptance is not completion (see query_refunds)."""
 
     def query_refunds(self, *, refund_id: str | None = None, out_refund_no: str | None = None,
-                      transaction_id: str | None = None,
-                      out_trade_no: str | None = None) -> RefundQueryResult:
-        """The refunds of an order, or one refund, with their states."""
+                      transaction_id: str | None = None, out_trade_no: str | None = None,
+                      offset: int = 0) -> RefundQueryResult:
+        """The refunds of an order (ten from ``offset``), or one refund, with their states."""
 
     def download_bill(self, bill_date: date, bill_type: BillType = BillType.ALL) -> Bill:
         """The provider's statement of one Beijing calendar day."""

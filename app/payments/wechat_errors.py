@@ -18,7 +18,8 @@ from .gateway import (BadReply, DuplicateOrderNumber, GatewayError, GatewayRejec
 # return_msg → a code, for FAIL replies that carry only a message.
 RETURN_MSG_CODES = {"签名错误": "SIGNERROR", "缺少参数": "LACK_PARAMS", "XML格式错误": "XML_FORMAT_ERROR",
                     "请使用post方法": "REQUIRE_POST_METHOD", "post数据为空": "POST_DATA_EMPTY",
-                    "编码格式错误": "NOT_UTF8", "appid和mch_id不匹配": "APPID_MCHID_NOT_MATCH"}
+                    "编码格式错误": "NOT_UTF8", "appid和mch_id不匹配": "APPID_MCHID_NOT_MATCH",
+                    "SYSTEMERROR": "SYSTEMERROR", "系统错误": "SYSTEMERROR", "系统繁忙": "SYSTEMERROR"}
 # Codes that mean "nothing happened, try again later".
 RETRYABLE_CODES = {"SYSTEMERROR", "BIZERR_NEED_RETRY", "FREQUENCY_LIMITED", "INVALID_REQ_TOO_MUCH"}
 ERROR_CLASSES: dict[str, type[GatewayRejected]] = {
@@ -64,6 +65,8 @@ def call_failed(message: str, reply_text: str | None) -> GatewayError:
         return GatewayRejected(error_code, message)
     code = next((c for m, c in RETURN_MSG_CODES.items() if message.startswith(m)),
                 "PARAM_ERROR" if "参数" in message else "FAIL")
+    if code in RETRYABLE_CODES:
+        return GatewayUnavailable(message, code)
     return GatewayRejected(code, message)
 
 

@@ -113,7 +113,8 @@ def refund_query(data: Mapping[str, Any]) -> RefundQueryResult:
     ]
     return RefundQueryResult(out_trade_no=need(data, "out_trade_no"),
                              transaction_id=need(data, "transaction_id"),
-                             total_fee=need_fen(data, "total_fee"), refunds=refunds)
+                             total_fee=need_fen(data, "total_fee"), refunds=refunds,
+                             total_refund_count=fen(data, "total_refund_count"))
 
 
 def payment_notice(data: Mapping[str, Any]) -> PaymentNotice:

@@ -8,10 +8,13 @@ failure into the gateway's named exceptions.
 """
 from __future__ import annotations
 
+import ipaddress
+import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlsplit
+from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
 import requests
@@ -39,6 +42,11 @@ WECHAT_SNS_BASE = "https://api.weixin.qq.com/"
 REAL_HOSTS = ("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com")
 
 BODY_MAX_BYTES = 127
+ATTACH_MAX_BYTES = 127
+# Line breaks and tabs read as a space; other control characters go. Backticks start
+# every field of WeChat's bill, and "]]>" would end the CDATA the text travels in.
+_LINE_BREAKS = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _slash(url: str) -> str:
@@ -51,11 +59,48 @@ def clip_utf8(text: str, limit: int) -> str:
     return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
 
 
+def clean_text(text: str, limit: int) -> str:
+    """Free text for WeChat (body, attach): no control characters, no ``]]>``, no
+    backticks, at most ``limit`` UTF-8 bytes."""
+    text = _CONTROLS.sub("", _LINE_BREAKS.sub(" ", text)).replace("`", "")
+    while "]]>" in text:
+        text = text.replace("]]>", "")
+    return clip_utf8(text.strip(), limit).rstrip()
+
+
 def _reject_dtd(body: bytes) -> None:
-    # Callbacks come from the internet; WeChat never sends a DTD, so none is parsed.
-    head = body[:4096].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+    """BadReply when a callback declares a DTD anywhere in its prolog.
+
+    WeChat never sends one. Looking for the text "<!DOCTYPE" would miss one
+    after a long comment and wrongly refuse a field that merely contains those
+    words, so expat reads the whole body and reports any doctype or entity
+    declaration it meets. Bodies that are not XML at all are left to the
+    parser that follows, which reports them.
+    """
+    def refuse(*_: Any) -> None:
         raise BadReply("callback body carries a DTD")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(body, True)
+    except ExpatError:
+        return
+
+
+def _client_ip(value: object) -> str:
+    """The payer's IP as WeChat needs it (spbill_create_ip, IPv4 or IPv6).
+
+    Checked here because wechatpy replaces an empty IP with this machine's
+    address, found by resolving WeChat's host: a missing IP must fail loudly.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"client_ip must be an IP address, got {value!r}")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError as exc:
+        raise ValueError(f"client_ip must be an IP address, got {value!r}") from exc
 
 
 def _money(value: int, name: str) -> int:
@@ -110,7 +155,8 @@ class WeChatPayGateway:
             raise GatewayUnavailable(f"WeChat Pay request failed: {exc}") from exc
         except WeChatPayException as exc:
             raise self._translate(exc, rejected) from exc
-        except (KeyError, ExpatError, TypeError) as exc:
+        except (KeyError, ExpatError, TypeError, ValueError) as exc:
+            # ValueError: xmltodict refuses entity declarations ("entities are disabled").
             raise BadReply(f"unexpected reply from WeChat Pay: {exc!r}") from exc
 
     def _translate(self, exc: WeChatPayException, rejected: type[GatewayRejected]
@@ -120,9 +166,11 @@ class WeChatPayGateway:
             return errors.http_error(getattr(response, "status_code", None))
         if exc.return_code != "SUCCESS":
             return errors.call_failed(exc.return_msg or "", getattr(response, "text", None))
-        # A business refusal is signed like any reply: a forged one must not pass.
-        if response is not None:
-            self._verify_reply(errors.parse_reply(response.text), require_sign=False)
+        # A business refusal is signed like any reply: an unsigned or forged one
+        # (say an ORDERPAID that would stop us charging) must not pass.
+        if response is None:
+            return BadReply("WeChat Pay refusal without a reply body")
+        self._verify_reply(errors.parse_reply(response.text))
         return errors.business_failed(exc.errcode, exc.errmsg, rejected)
 
     def _verify_reply(self, data: Any, require_sign: bool = True) -> dict[str, Any]:
@@ -152,18 +200,28 @@ class WeChatPayGateway:
         GatewayRejected, GatewayUnavailable, BadSignature.
         """
         trade_type = TradeType(request.trade_type)
+        client_ip = _client_ip(request.client_ip)
         if trade_type is TradeType.JSAPI and not request.openid:
             raise ValueError("JSAPI needs the payer's openid")
         notify_url = request.notify_url or self.notify_url
         if not notify_url:
             raise GatewayMisconfigured("WECHATPAY_NOTIFY_URL is not set")
-        expires = request.expires_at.astimezone(BEIJING) if request.expires_at else None
+        body = clean_text(request.body, BODY_MAX_BYTES)
+        if not body:
+            raise ValueError("body is empty once control characters are removed")
+        attach = clean_text(request.attach, ATTACH_MAX_BYTES) if request.attach else None
+        expires = None
+        if request.expires_at is not None:
+            if request.expires_at.utcoffset() is None:
+                # A naive time would be read as this server's local time, not Beijing's.
+                raise ValueError("expires_at must be an aware datetime (with a time zone)")
+            expires = request.expires_at.astimezone(BEIJING)
         data = self._signed(
             self._client.order.create, trade_type=trade_type.value,
-            body=clip_utf8(request.body, BODY_MAX_BYTES),
+            body=body,
             total_fee=_money(request.total_fee, "total_fee"), notify_url=notify_url,
-            client_ip=request.client_ip, user_id=request.openid,
-            out_trade_no=request.out_trade_no, attach=request.attach,
+            client_ip=client_ip, user_id=request.openid,
+            out_trade_no=request.out_trade_no, attach=attach or None,
             time_expire=expires, product_id=request.product_id or (
                 request.out_trade_no if trade_type is TradeType.NATIVE else None),
             scene_info=dict(request.scene_info) if request.scene_info else None)
@@ -215,14 +273,23 @@ class WeChatPayGateway:
             total_fee=replies.need_fen(data, "total_fee"))
 
     def query_refunds(self, *, refund_id: str | None = None, out_refund_no: str | None = None,
-                      transaction_id: str | None = None,
-                      out_trade_no: str | None = None) -> RefundQueryResult:
-        """refundquery; one refund when asked by its id, else all of the order's."""
+                      transaction_id: str | None = None, out_trade_no: str | None = None,
+                      offset: int = 0) -> RefundQueryResult:
+        """refundquery; one refund when asked by its id, else ten of the order's from offset.
+
+        WeChat returns at most ten refunds per call by order number; when
+        ``total_refund_count`` is larger, ask again with ``offset`` (wechatpy's
+        wrapper has no offset, so this goes through its signed ``post``).
+        """
         if not (refund_id or out_refund_no or transaction_id or out_trade_no):
             raise ValueError("give a refund or order number")
-        return replies.refund_query(self._signed(
-            self._client.refund.query, refund_id=refund_id, out_refund_no=out_refund_no,
-            transaction_id=transaction_id, out_trade_no=out_trade_no))
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ValueError(f"offset must be a whole number ≥ 0, got {offset!r}")
+        return replies.refund_query(self._signed(self._client.post, "pay/refundquery", data={
+            "appid": self.appid, "refund_id": refund_id, "out_refund_no": out_refund_no,
+            "transaction_id": transaction_id, "out_trade_no": out_trade_no,
+            # As a string and only when set: wechatpy leaves falsy values out of the signature.
+            "offset": str(offset) if offset else None}))
 
     def download_bill(self, bill_date: date, bill_type: BillType = BillType.ALL) -> Bill:
         """downloadbill for a Beijing calendar day; raises NoBill when there is none (yet)."""
@@ -244,8 +311,10 @@ class WeChatPayGateway:
             data = self._client.parse_payment_result(body)
         except InvalidSignatureException as exc:
             raise BadSignature("payment notify signature does not match") from exc
-        except (ExpatError, ValueError) as exc:
+        except ExpatError as exc:
             raise BadSignature("payment notify is not XML") from exc
+        except (ValueError, TypeError) as exc:
+            raise BadReply("payment notify has malformed fields") from exc
         if data.get("appid") != self.appid or data.get("mch_id") != self.mch_id:
             raise BadReply("payment notify is for another merchant")
         return replies.payment_notice(data)
@@ -290,21 +359,27 @@ class WeChatPayGateway:
         return self._oauth(redirect_uri, scope, state).authorize_url
 
     def exchange_oauth_code(self, code: str) -> OAuthIdentity:
-        """Trade the OAuth code for the openid; raises OAuthRejected (40029 …)."""
+        """Trade the OAuth code for the openid; raises OAuthRejected (40029 …).
+
+        Transport failures of any kind are GatewayUnavailable; an answer that is
+        not the JSON object WeChat documents is BadReply.
+        """
         try:
             data = self._oauth().fetch_access_token(code)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise GatewayUnavailable(f"WeChat OAuth unreachable: {exc}") from exc
+            return OAuthIdentity(openid=str(data["openid"]), scope=str(data.get("scope", "")),
+                                 access_token=str(data["access_token"]),
+                                 refresh_token=str(data.get("refresh_token", "")),
+                                 expires_in=int(data.get("expires_in", 0)))
         except WeChatOAuthException as exc:
             if exc.errcode is None:
                 raise GatewayUnavailable("WeChat OAuth HTTP error") from exc
             raise OAuthRejected(str(exc.errcode), str(exc.errmsg)) from exc
-        except (ValueError, KeyError) as exc:
+        except requests.JSONDecodeError as exc:
+            raise BadReply("WeChat OAuth answered something other than JSON") from exc
+        except requests.RequestException as exc:
+            raise GatewayUnavailable(f"WeChat OAuth unreachable: {exc}") from exc
+        except (ValueError, KeyError, TypeError) as exc:
             raise BadReply("WeChat OAuth answered something unexpected") from exc
-        return OAuthIdentity(openid=data["openid"], scope=data.get("scope", ""),
-                             access_token=data["access_token"],
-                             refresh_token=data.get("refresh_token", ""),
-                             expires_in=int(data.get("expires_in", 0)))
 
     # -- customs -----------------------------------------------------------------------
     def declare_customs(self, request: CustomsRequest) -> CustomsDeclaration:

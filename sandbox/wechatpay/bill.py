@@ -7,6 +7,7 @@ decimals as WeChat does.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from typing import Any
@@ -59,6 +60,18 @@ def fee_text(fen: int) -> str:
     return f"{sign}{units // 100000}.{units % 100000:05d}"
 
 
+_BREAKS = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
+
+
+def _text(value: str | None) -> str:
+    """Merchant free text as a bill field: no line breaks, no backticks.
+
+    A newline would split the row and a backtick starts every field, so either
+    would stop the day's bill from parsing.
+    """
+    return _BREAKS.sub(" ", value or "").replace("`", "")
+
+
 def _check_date(sb: Sandbox, bill_date: str) -> tuple[float, float]:
     try:
         day = datetime.strptime(bill_date, "%Y%m%d").date()
@@ -78,12 +91,12 @@ def _payment_cells(o: dict[str, Any]) -> dict[str, str]:
     fee = fee_fen(o["total_fee"])
     return {
         "交易时间": wx_dashed_time(o["paid_at"]), "公众账号ID": o["appid"], "商户号": o["mch_id"],
-        "特约商户号": "0", "设备号": o["device_info"] or "", "微信订单号": o["transaction_id"],
+        "特约商户号": "0", "设备号": _text(o["device_info"]), "微信订单号": o["transaction_id"],
         "商户订单号": o["out_trade_no"], "用户标识": o["openid"] or "", "交易类型": o["trade_type"],
         "交易状态": "SUCCESS", "付款银行": o["bank_type"] or "OTHERS", "货币种类": o["fee_type"],
         "应结订单金额": yuan(o["total_fee"]), "代金券金额": "0.00", "微信退款单号": "0",
         "商户退款单号": "0", "退款金额": "0.00", "充值券退款金额": "0.00", "退款类型": "",
-        "退款状态": "", "商品名称": o["body"], "商户数据包": o["attach"] or "",
+        "退款状态": "", "商品名称": _text(o["body"]), "商户数据包": _text(o["attach"]),
         "手续费": fee_text(fee), "费率": FEE_RATE_TEXT, "订单金额": yuan(o["total_fee"]),
         "申请退款金额": "0.00", "费率备注": "",
         "_settle": o["total_fee"], "_refund": 0, "_fee": fee, "_order": o["total_fee"],
@@ -94,7 +107,7 @@ def _refund_cells(r: dict[str, Any]) -> dict[str, Any]:
     fee = -fee_fen(r["refund_fee"])
     return {
         "交易时间": wx_dashed_time(r["created_at"]), "公众账号ID": r["appid"], "商户号": r["mch_id"],
-        "特约商户号": "0", "设备号": r["device_info"] or "", "微信订单号": r["transaction_id"],
+        "特约商户号": "0", "设备号": _text(r["device_info"]), "微信订单号": r["transaction_id"],
         "商户订单号": r["out_trade_no"], "用户标识": r["openid"] or "", "交易类型": r["trade_type"],
         "交易状态": "REFUND", "付款银行": r["bank_type"] or "OTHERS", "货币种类": r["fee_type"],
         "应结订单金额": "0.00", "代金券金额": "0.00",
@@ -102,7 +115,7 @@ def _refund_cells(r: dict[str, Any]) -> dict[str, Any]:
         "退款成功时间": wx_dashed_time(r["success_at"]) if r["success_at"] else "",
         "微信退款单号": r["refund_id"], "商户退款单号": r["out_refund_no"],
         "退款金额": yuan(r["refund_fee"]), "充值券退款金额": "0.00", "退款类型": "ORIGINAL",
-        "退款状态": r["status"], "商品名称": r["body"], "商户数据包": r["attach"] or "",
+        "退款状态": r["status"], "商品名称": _text(r["body"]), "商户数据包": _text(r["attach"]),
         "手续费": fee_text(fee), "费率": FEE_RATE_TEXT, "订单金额": "0.00",
         "申请退款金额": yuan(r["refund_fee"]), "费率备注": "",
         "_settle": 0, "_refund": r["refund_fee"], "_fee": fee, "_order": 0,

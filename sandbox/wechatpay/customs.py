@@ -11,7 +11,7 @@ from typing import Any
 
 from .engine import CUSTOMS_PROCESSING_SECONDS, Sandbox
 from .orders import get_order, lack
-from .protocol import BusinessError, ProtocolError, wx_time
+from .protocol import BusinessError, ProtocolError, is_amount, wx_time
 
 CUSTOMS = ("NO", "GUANGZHOU", "GUANGZHOU_ZS", "GUANGZHOU_HP_GJ", "HANGZHOU_ZS", "HANGZHOU",
            "NINGBO", "ZHENGZHOU_BS", "ZHENGZHOU_ZH_ZS", "CHONGQING", "XIAN", "SHANGHAI_ZS",
@@ -21,7 +21,7 @@ CUSTOMS = ("NO", "GUANGZHOU", "GUANGZHOU_ZS", "GUANGZHOU_HP_GJ", "HANGZHOU_ZS", 
 def _int_or_none(f: dict[str, str], name: str) -> int | None:
     if not f.get(name):
         return None
-    if not f[name].isdigit():
+    if not is_amount(f[name]):
         raise BusinessError("PARAM_ERROR", f"{name}参数格式错误")
     return int(f[name])
 

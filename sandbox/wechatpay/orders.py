@@ -23,6 +23,7 @@ from .protocol import (
     MSG_LACK_PARAMS,
     BusinessError,
     ProtocolError,
+    is_amount,
     new_prepay_id,
     new_transaction_id,
     parse_wx_time,
@@ -45,6 +46,10 @@ STATE_DESC = {
     "PAYERROR": "支付失败(其他原因，如银行返回失败)",
 }
 PAYABLE_STATES = ("NOTPAY", "USERPAYING", "PAYERROR")
+# WeChat refuses a time_expire less than five minutes away (one for micropay).
+# A validity rule about wall-clock time, so not divided by the time scale.
+MIN_EXPIRE_SECONDS = 300
+MSG_EXPIRE_TOO_SOON = "time_expire时间过短，刷卡至少1分钟，其他5分钟"
 
 
 def lack(field: str) -> ProtocolError:
@@ -58,7 +63,7 @@ def _check_len(fields: dict[str, str], name: str, limit: int) -> None:
 
 def parse_fen(value: str, name: str) -> int:
     """A positive integer amount in fen, or WeChat's format error."""
-    if not value.isdigit() or int(value) <= 0:
+    if not is_amount(value) or int(value) <= 0:
         raise ProtocolError(f"{name}参数格式错误")
     return int(value)
 
@@ -119,6 +124,8 @@ def _validate(sb: Sandbox, f: dict[str, str]) -> None:
                 parse_wx_time(f[name])
             except ValueError as exc:
                 raise ProtocolError(f"{name}参数格式错误") from exc
+    if f.get("time_expire") and parse_wx_time(f["time_expire"]) - sb.now() < MIN_EXPIRE_SECONDS:
+        raise BusinessError("PARAM_ERROR", MSG_EXPIRE_TOO_SOON)
 
 
 def _expiry(sb: Sandbox, f: dict[str, str], now: float) -> float:
@@ -168,7 +175,7 @@ def unified_order(sb: Sandbox, f: dict[str, str]) -> dict[str, Any]:
             if existing["trade_state"] in ("SUCCESS", "REFUND"):
                 raise BusinessError("ORDERPAID", "该订单已支付")
             if existing["trade_state"] in ("CLOSED", "REVOKED"):
-                raise BusinessError("ORDERCLOSED", "该订单已关")
+                raise BusinessError("ORDERCLOSED", "该订单已关闭")
             if existing["fingerprint"] != fingerprint:
                 raise BusinessError("INVALID_REQUEST", "201 商户订单号重复")
             if existing["expire_at"] <= now:

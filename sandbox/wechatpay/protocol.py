@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
+import re
 import secrets
 import string
 import time
@@ -31,6 +32,18 @@ MSG_REQUIRE_POST = "请使用post方法"
 MSG_POST_EMPTY = "post数据为空"
 MSG_NOT_UTF8 = "编码格式错误"
 MSG_APPID_MCHID = "appid和mch_id不匹配"
+MSG_SYSTEMERROR = "SYSTEMERROR"
+DES_SYSTEMERROR = "系统错误"
+
+
+# WeChat amounts are integer fen of at most 10 ASCII digits: str.isdigit() also says yes
+# to "²" and full-width digits, and SQLite cannot hold 23 of them.
+_AMOUNT_RE = re.compile(r"[0-9]{1,10}")
+
+
+def is_amount(text: str) -> bool:
+    """True for 1-10 ASCII digits, the only amounts WeChat accepts."""
+    return isinstance(text, str) and _AMOUNT_RE.fullmatch(text) is not None
 
 
 class ProtocolError(Exception):
@@ -113,7 +126,7 @@ def to_xml(fields: Mapping[str, object]) -> str:
         if value is None:
             continue
         text = str(value)
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             lines.append(f"<{key}>{text}</{key}>")
         elif "]]>" in text:
             lines.append(f"<{key}>{escape(text)}</{key}>")

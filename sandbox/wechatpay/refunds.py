@@ -5,9 +5,12 @@ from typing import Any
 
 from .engine import REFUND_PROCESSING_SECONDS, TRADE_OVERDUE_SECONDS, Sandbox
 from .orders import get_order, lack, parse_fen
-from .protocol import BusinessError, ProtocolError, new_refund_id, wx_dashed_time
+from .protocol import BusinessError, ProtocolError, is_amount, new_refund_id, wx_dashed_time
 
 MAX_REFUNDS_PER_ORDER = 50
+# refundquery by order number returns ten refunds from `offset` (0 by default);
+# an offset past the order's refunds is PARAM_ERROR.
+REFUNDS_PER_PAGE = 10
 
 
 def _refunds_of(sb: Sandbox, out_trade_no: str) -> list[dict[str, Any]]:
@@ -86,8 +89,15 @@ def refund_query(sb: Sandbox, f: dict[str, str]) -> dict[str, Any]:
 
     Looks up by refund_id, out_refund_no, transaction_id, out_trade_no in that
     priority; a single refund is returned alone when asked for by its own id.
+    By order number, ten refunds from ``offset`` (default 0) and
+    ``total_refund_count``, the order's refunds in all.
     """
     store = sb.store
+    offset = 0
+    if f.get("offset"):
+        if not is_amount(f["offset"]):
+            raise ProtocolError("offset参数格式错误")
+        offset = int(f["offset"])
     if f.get("refund_id") or f.get("out_refund_no"):
         column, value = (("refund_id", f["refund_id"]) if f.get("refund_id")
                          else ("out_refund_no", f["out_refund_no"]))
@@ -95,12 +105,15 @@ def refund_query(sb: Sandbox, f: dict[str, str]) -> dict[str, Any]:
         if one is None:
             raise BusinessError("REFUNDNOTEXIST", "退款订单查询失败")
         order = get_order(sb, out_trade_no=one["out_trade_no"])
-        refunds = [one]
+        everything = page = [one]
     elif f.get("transaction_id") or f.get("out_trade_no"):
         order = get_order(sb, f.get("out_trade_no"), f.get("transaction_id"))
-        refunds = _refunds_of(sb, order["out_trade_no"]) if order else []
-        if not refunds:
+        everything = _refunds_of(sb, order["out_trade_no"]) if order else []
+        if not everything:
             raise BusinessError("REFUNDNOTEXIST", "退款订单查询失败")
+        if offset >= len(everything):
+            raise BusinessError("PARAM_ERROR", "offset超过退款总笔数total_refund_count")
+        page = everything[offset:offset + REFUNDS_PER_PAGE]
     else:
         raise lack("out_trade_no")
     assert order is not None
@@ -108,11 +121,11 @@ def refund_query(sb: Sandbox, f: dict[str, str]) -> dict[str, Any]:
         "transaction_id": order["transaction_id"], "out_trade_no": order["out_trade_no"],
         "total_fee": order["total_fee"], "settlement_total_fee": order["total_fee"],
         "fee_type": order["fee_type"], "cash_fee": order["cash_fee"],
-        "refund_fee": sum(r["refund_fee"] for r in refunds),
-        "refund_count": len(refunds),
+        "refund_fee": sum(r["refund_fee"] for r in everything),
+        "refund_count": len(page),
         "total_refund_count": len(_refunds_of(sb, order["out_trade_no"])),
     }
-    for n, r in enumerate(refunds):
+    for n, r in enumerate(page):
         reply.update({
             f"out_refund_no_{n}": r["out_refund_no"], f"refund_id_{n}": r["refund_id"],
             f"refund_channel_{n}": "ORIGINAL", f"refund_fee_{n}": r["refund_fee"],

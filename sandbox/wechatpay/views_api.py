@@ -1,6 +1,7 @@
 """The merchant-facing API at WeChat's own paths: XML in, signed XML out."""
 from __future__ import annotations
 
+import logging
 import random
 import time
 from typing import Any, Callable
@@ -10,10 +11,12 @@ from flask import Blueprint, Response, current_app, request
 from . import bill, customs, orders, refunds
 from .engine import Sandbox
 from .protocol import (
+    DES_SYSTEMERROR,
     MD5,
     MSG_APPID_MCHID,
     MSG_REQUIRE_POST,
     MSG_SIGNERROR,
+    MSG_SYSTEMERROR,
     BusinessError,
     ProtocolError,
     check_sign,
@@ -25,6 +28,7 @@ from .protocol import (
 )
 
 bp = Blueprint("wxapi", __name__)
+log = logging.getLogger(__name__)
 
 Handler = Callable[[Sandbox, dict[str, str]], dict[str, Any]]
 
@@ -73,31 +77,52 @@ def _apply_latency(sb: Sandbox) -> float:
     return faults.error_rate
 
 
+def _system_error(sb: Sandbox, fields: dict[str, str] | None) -> Response:
+    """What WeChat answers when it breaks: signed SYSTEMERROR once the request checked out."""
+    log.exception("WeChat Pay simulator failed on %s", request.path)
+    if fields is None:
+        return _xml(fail_xml(MSG_SYSTEMERROR))
+    return signed_reply(sb, fields.get("sign_type") or MD5, {
+        "result_code": "FAIL", "err_code": "SYSTEMERROR", "err_code_des": DES_SYSTEMERROR})
+
+
 def endpoint(handler: Handler, needs_nonce: bool = True) -> Callable[[], Response]:
     """Wrap a business handler with WeChat's envelope, faults and error replies."""
 
     def view() -> Response:
         sb = sandbox()
-        error_rate = _apply_latency(sb)
+        fields: dict[str, str] | None = None
         try:
-            fields = read_request(sb, needs_nonce)
-        except ProtocolError as exc:
-            return _xml(fail_xml(exc.message))
-        sign_type = fields.get("sign_type") or MD5
-        if error_rate > 0 and random.random() < error_rate:
-            return signed_reply(sb, sign_type, {"result_code": "FAIL", "err_code": "SYSTEMERROR",
-                                                "err_code_des": "系统超时"})
-        try:
-            result = handler(sb, fields)
-        except ProtocolError as exc:
-            return _xml(fail_xml(exc.message))
-        except BusinessError as exc:
-            return signed_reply(sb, sign_type, {"result_code": "FAIL", "err_code": exc.code,
-                                                "err_code_des": exc.description})
-        return signed_reply(sb, sign_type, {"result_code": "SUCCESS", **result})
+            return _dispatch(sb, handler, needs_nonce)
+        except Exception:  # noqa: BLE001 - a merchant gets XML, never an HTML 500
+            try:
+                fields = read_request(sb, needs_nonce)
+            except Exception:  # noqa: BLE001
+                fields = None
+            return _system_error(sb, fields)
 
     view.__name__ = handler.__name__
     return view
+
+
+def _dispatch(sb: Sandbox, handler: Handler, needs_nonce: bool) -> Response:
+    error_rate = _apply_latency(sb)
+    try:
+        fields = read_request(sb, needs_nonce)
+    except ProtocolError as exc:
+        return _xml(fail_xml(exc.message))
+    sign_type = fields.get("sign_type") or MD5
+    if error_rate > 0 and random.random() < error_rate:
+        return signed_reply(sb, sign_type, {"result_code": "FAIL", "err_code": "SYSTEMERROR",
+                                            "err_code_des": "系统超时"})
+    try:
+        result = handler(sb, fields)
+    except ProtocolError as exc:
+        return _xml(fail_xml(exc.message))
+    except BusinessError as exc:
+        return signed_reply(sb, sign_type, {"result_code": "FAIL", "err_code": exc.code,
+                                            "err_code_des": exc.description})
+    return signed_reply(sb, sign_type, {"result_code": "SUCCESS", **result})
 
 
 bp.add_url_rule("/pay/unifiedorder", view_func=endpoint(orders.unified_order),
@@ -124,6 +149,14 @@ def _bill_fail(message: str, error_code: str) -> Response:
 def download_bill() -> Response:
     """The bill as text; failures are unsigned XML with WeChat's error_code."""
     sb = sandbox()
+    try:
+        return _bill(sb)
+    except Exception:  # noqa: BLE001 - a merchant gets XML, never an HTML 500
+        log.exception("WeChat Pay simulator failed on %s", request.path)
+        return _bill_fail(MSG_SYSTEMERROR, "20100")
+
+
+def _bill(sb: Sandbox) -> Response:
     error_rate = _apply_latency(sb)
     try:
         fields = read_request(sb)

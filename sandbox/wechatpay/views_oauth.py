@@ -52,9 +52,10 @@ def authorize() -> Any:
         return _error_page("redirect_uri参数错误")
     if args.get("response_type") != "code":
         return _error_page("response_type参数错误")
-    scope = args.get("scope", "snsapi_base")
+    scope = args.get("scope", "")
     if scope not in SCOPES:
-        return _error_page("scope参数错误")
+        # WeChat has no default scope: a missing or unknown one is refused.
+        return _error_page("scope参数错误或没有scope权限")
     user = _user(args.get("sandbox_user") or request.cookies.get("sandbox_user"))
     if scope == "snsapi_base":
         code = issue_code(sb, user.username, scope)

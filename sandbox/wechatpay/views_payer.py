@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from .protocol import MD5, beijing, sign
 from .views_api import sandbox
 
 bp = Blueprint("payer", __name__, url_prefix="/_sandbox")
+MAX_LATENCY_MS = 60_000  # longer than any client timeout; more would only hang a worker
 
 
 def _username(name: str | None) -> str:
@@ -28,6 +30,49 @@ def _payer_openid(sb: Sandbox, order: dict[str, Any]) -> str | None:
     if order["trade_type"] == "JSAPI":
         return None
     return sb.openid(_username(request.form.get("user")))
+
+
+class BadPayload(ValueError):
+    """A control-API request that is not the JSON object (or numbers) it must be."""
+
+
+@bp.errorhandler(BadPayload)
+def _bad_payload(exc: BadPayload) -> tuple[Response, int]:
+    return _cors(jsonify({"error": str(exc)})), 400
+
+
+def _json_object() -> dict[str, Any]:
+    """The request's JSON body as a dict ({} when empty); BadPayload otherwise."""
+    raw = request.get_data(as_text=True)
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise BadPayload("the body must be a JSON object") from exc
+    if not isinstance(data, dict):
+        raise BadPayload("the body must be a JSON object")
+    return data
+
+
+def _text(data: dict[str, Any], name: str, default: str | None = None) -> str | None:
+    value = data.get(name, default)
+    if value is not None and not isinstance(value, str):
+        raise BadPayload(f"{name} must be a string")
+    return value
+
+
+def _number(value: Any, name: str, *, integer: bool = False) -> float:
+    """A finite number from JSON or a form; BadPayload for text, NaN, infinities or lists."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise BadPayload(f"{name} must be a number")
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise BadPayload(f"{name} must be a number") from exc
+    if not math.isfinite(number) or (integer and not abs(number) < 2 ** 53):
+        raise BadPayload(f"{name} must be a finite number")
+    return float(int(number)) if integer else number
 
 
 def _back(message: str) -> Response:
@@ -174,7 +219,7 @@ def verify_jsapi(sb: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("missing " + ", ".join(missing))
     if params["appId"] != sb.config.appid:
         raise ValueError("appId does not match the merchant")
-    if not str(params["timeStamp"]).isdigit():
+    if not (str(params["timeStamp"]).isascii() and str(params["timeStamp"]).isdigit()):
         raise ValueError("timeStamp must be a string of seconds")
     expected = sign({k: str(params[k]) for k in keys}, sb.config.api_key,
                     str(params.get("signType") or MD5))
@@ -192,10 +237,7 @@ def verify_jsapi(sb: Sandbox, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _bridge_params() -> dict[str, Any]:
-    try:
-        return json.loads(request.get_data(as_text=True) or "{}")
-    except ValueError:
-        return {}
+    return _json_object()
 
 
 @bp.route("/jsapi/verify", methods=["POST", "OPTIONS"])
@@ -205,6 +247,8 @@ def jsapi_verify() -> Response:
     sb = sandbox()
     try:
         order = verify_jsapi(sb, _bridge_params())
+    except BadPayload:
+        raise
     except ValueError as exc:
         return _cors(jsonify({"ok": False, "error": str(exc)}))
     return _cors(jsonify({"ok": True, "out_trade_no": order["out_trade_no"],
@@ -221,8 +265,13 @@ def jsapi_pay() -> Response:
     sb = sandbox()
     body = _bridge_params()
     try:
-        order = verify_jsapi(sb, body.get("params") or {})
+        params = body.get("params") or {}
+        if not isinstance(params, dict):
+            raise BadPayload("params must be a JSON object")
+        order = verify_jsapi(sb, params)
         orders.pay(sb, order, "PAYERROR" if body.get("outcome") == "fail" else "SUCCESS")
+    except BadPayload:
+        raise
     except (ValueError, orders.PayRefused) as exc:
         return _cors(jsonify({"err_msg": "get_brand_wcpay_request:fail", "err_desc": str(exc)}))
     failed = body.get("outcome") == "fail"
@@ -235,15 +284,16 @@ def jsapi_pay() -> Response:
 def api_pay() -> Any:
     """{code_url|prepay_id|out_trade_no, openid?, outcome} → {transaction_id, trade_state}."""
     sb = sandbox()
-    data = request.get_json(silent=True) or {}
-    order = orders.find_payable(sb, code_url=data.get("code_url"),
-                                prepay_id=data.get("prepay_id"),
-                                out_trade_no=data.get("out_trade_no"))
+    data = _json_object()
+    order = orders.find_payable(sb, code_url=_text(data, "code_url"),
+                                prepay_id=_text(data, "prepay_id"),
+                                out_trade_no=_text(data, "out_trade_no"))
+    outcome, openid = _text(data, "outcome", "SUCCESS"), _text(data, "openid")
+    bank_type = _text(data, "bank_type", "OTHERS")
     if order is None:
         return jsonify({"error": "ORDERNOTEXIST"}), 404
     try:
-        order = orders.pay(sb, order, data.get("outcome", "SUCCESS"), data.get("openid"),
-                           data.get("bank_type", "OTHERS"))
+        order = orders.pay(sb, order, outcome or "SUCCESS", openid, bank_type or "OTHERS")
     except orders.PayRefused as exc:
         return jsonify({"error": str(exc)}), 409
     return jsonify({"transaction_id": order.get("transaction_id"),
@@ -255,20 +305,17 @@ def api_faults() -> Any:
     """Read or set latency_ms, error_rate and the notify fault (normal, drop, …)."""
     sb = sandbox()
     if request.method == "POST":
-        data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
-        data = data or {}
+        data = _json_object() if request.is_json else request.form.to_dict()
         current = sb.faults()
-        try:
-            faults = Faults(
-                latency_ms=int(data.get("latency_ms", current.latency_ms) or 0),
-                error_rate=float(data.get("error_rate", current.error_rate) or 0),
-                notify=str(data.get("notify", current.notify) or "normal"))
-        except (TypeError, ValueError):
-            return jsonify({"error": "latency_ms and error_rate must be numbers"}), 400
+        faults = Faults(
+            latency_ms=int(_number(data.get("latency_ms", current.latency_ms) or 0,
+                                   "latency_ms", integer=True)),
+            error_rate=_number(data.get("error_rate", current.error_rate) or 0, "error_rate"),
+            notify=_text(data, "notify", current.notify) or "normal")
         if faults.notify not in Faults.NOTIFY_MODES or not 0 <= faults.error_rate <= 1 \
-                or faults.latency_ms < 0:
+                or not 0 <= faults.latency_ms <= MAX_LATENCY_MS:
             return jsonify({"error": "notify must be one of " + ", ".join(Faults.NOTIFY_MODES)
-                            + "; error_rate in [0, 1]; latency_ms ≥ 0"}), 400
+                            + f"; error_rate in [0, 1]; latency_ms in [0, {MAX_LATENCY_MS}]"}), 400
         sb.set_faults(faults)
         if not request.is_json:
             return _back("faults updated")
@@ -279,7 +326,10 @@ def api_faults() -> Any:
 @bp.get("/notifies")
 def api_notifies() -> Response:
     """Every notify with each delivery attempt and the merchant's reply."""
-    return jsonify(notify_log(sandbox(), int(request.args.get("limit", 200))))
+    limit = request.args.get("limit", "200")
+    if not (limit.isascii() and limit.isdigit()):
+        raise BadPayload("limit must be a whole number")
+    return jsonify(notify_log(sandbox(), min(int(limit), 1000)))
 
 
 @bp.get("/users")
@@ -293,8 +343,8 @@ def api_users() -> Response:
 @bp.post("/clock")
 def api_clock() -> Response:
     """Move the sandbox clock by shift_seconds (bills, expiries and due work follow)."""
-    data = request.get_json(silent=True) or {}
-    offset = sandbox().shift_clock(float(data.get("shift_seconds", 0)))
+    data = _json_object()
+    offset = sandbox().shift_clock(_number(data.get("shift_seconds", 0), "shift_seconds"))
     return jsonify({"offset_seconds": offset, "now": sandbox().now()})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox.wechatpay.engine import NOTIFY_RETRY_DELAYS
-from sandbox.wechatpay.protocol import sign
+from sandbox.wechatpay.protocol import sign, wx_time
 from tests.sandbox_fixtures import API_KEY, FAIL_REPLY, SandboxServer
 
 
@@ -14,8 +14,8 @@ def place_and_pay(server, merchant, out_trade_no="NOTIFY_1", sign_type=None, tot
     server.call("pay/unifiedorder", {
         "body": "notify test", "out_trade_no": out_trade_no, "total_fee": total_fee,
         "spbill_create_ip": "127.0.0.1", "notify_url": merchant.url, "trade_type": "NATIVE",
-        "product_id": "P", "attach": "a=1", "time_start": "20261101000000",
-        "time_expire": "20261201000000"}, sign_type=sign_type)
+        "product_id": "P", "attach": "a=1", "time_start": wx_time(server.sandbox.now()),
+        "time_expire": wx_time(server.sandbox.now() + 30 * 86400)}, sign_type=sign_type)
     resp = server.control("POST", "_sandbox/pay", json={"out_trade_no": out_trade_no})
     assert resp.status_code == 200, resp.text
     return resp.json()

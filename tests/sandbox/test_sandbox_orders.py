@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from sandbox.wechatpay.engine import CLOSE_MIN_AGE_SECONDS
+from sandbox.wechatpay.protocol import wx_time
 
 
 def order(out_trade_no: str = "KJ20261126001", trade_type: str = "NATIVE", **extra):
@@ -128,7 +129,8 @@ def test_closeorder_waits_five_scaled_minutes(sandbox_server) -> None:
         "trade_state"] == "CLOSED"
     assert sandbox_server.call("pay/closeorder", {"out_trade_no": "CLOSE_ME"})[
         "err_code"] == "ORDERCLOSED"
-    assert sandbox_server.call("pay/unifiedorder", order("CLOSE_ME"))["err_code"] == "ORDERCLOSED"
+    again = sandbox_server.call("pay/unifiedorder", order("CLOSE_ME"))
+    assert (again["err_code"], again["err_code_des"]) == ("ORDERCLOSED", "该订单已关闭")
     assert sandbox_server.control("POST", "_sandbox/pay",
                                   json={"out_trade_no": "CLOSE_ME"}).status_code == 409
 
@@ -145,10 +147,23 @@ def test_closeorder_of_a_paid_order(sandbox_server) -> None:
 
 def test_expired_order_cannot_be_paid(sandbox_server) -> None:
     # time_expire 10 minutes after time_start: at scale 600 that is one real second.
-    sandbox_server.call("pay/unifiedorder", order(
-        "EXPIRES_1", time_start="20261126100000", time_expire="20261126101000"))
+    now = sandbox_server.sandbox.now()
+    placed = sandbox_server.call("pay/unifiedorder", order(
+        "EXPIRES_1", time_start=wx_time(now), time_expire=wx_time(now + 600)))
+    assert placed["result_code"] == "SUCCESS"
     sandbox_server.sandbox.shift_clock(2 * 600)
     resp = sandbox_server.control("POST", "_sandbox/pay", json={"out_trade_no": "EXPIRES_1"})
     assert resp.status_code == 409 and "expired" in resp.json()["error"]
     assert sandbox_server.call("pay/orderquery", {"out_trade_no": "EXPIRES_1"})[
         "trade_state"] == "NOTPAY"
+
+
+def test_time_expire_must_be_at_least_five_minutes_away(sandbox_server) -> None:
+    now = sandbox_server.sandbox.now()
+    for expire in (now + 299, now - 3600):
+        reply = sandbox_server.call("pay/unifiedorder", order("SHORT_1", time_expire=wx_time(expire)))
+        assert (reply["result_code"], reply["err_code"], reply["err_code_des"]) == (
+            "FAIL", "PARAM_ERROR", "time_expire时间过短，刷卡至少1分钟，其他5分钟")
+    assert sandbox_server.sandbox.store.one("SELECT * FROM orders") is None
+    ok = sandbox_server.call("pay/unifiedorder", order("SHORT_2", time_expire=wx_time(now + 330)))
+    assert ok["result_code"] == "SUCCESS"

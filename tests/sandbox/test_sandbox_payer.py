@@ -6,6 +6,7 @@ import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 
 from sandbox.wechatpay.protocol import sign
@@ -84,6 +85,19 @@ def exchange(server, code, **extra):
     return requests.get(server.url + "sns/oauth2/access_token", params={
         "appid": APPID, "secret": APP_SECRET, "code": code,
         "grant_type": "authorization_code", **extra}).json()
+
+
+@pytest.mark.parametrize("scope", [None, "", "snsapi_login", "snsapi_base,snsapi_userinfo"])
+def test_authorize_without_a_valid_scope_shows_wechats_error(sandbox_server, scope) -> None:
+    params = {"appid": APPID, "redirect_uri": "http://portal.test/wx/callback",
+              "response_type": "code", "state": "s1"}
+    if scope is not None:
+        params["scope"] = scope
+    resp = requests.get(sandbox_server.url + "connect/oauth2/authorize", params=params,
+                        allow_redirects=False)
+    assert resp.status_code == 400 and "Location" not in resp.headers
+    assert "scope参数错误或没有scope权限" in resp.text
+    assert sandbox_server.sandbox.store.one("SELECT * FROM oauth_codes") is None
 
 
 def test_snsapi_base_redirects_back_and_code_works_once(sandbox_server) -> None:
