@@ -1,7 +1,8 @@
 """Response headers that every page carries."""
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -17,7 +18,24 @@ CSP = "; ".join([
 ])
 
 
+def _has_nul(values) -> bool:
+    return any("\x00" in v for v in values)
+
+
 def init_app(app: Flask) -> None:
+    proxies = int(app.config.get("TRUSTED_PROXIES", 0))
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        # PostgreSQL cannot store NUL in text; no real input contains it.
+        if _has_nul(request.args.values()) or (
+            request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+            and _has_nul(request.form.values())
+        ):
+            abort(400)
+
     extra_script_src = app.config.get("CSP_EXTRA_SCRIPT_SRC", "")
     policy = CSP.replace("script-src 'self'", f"script-src 'self' {extra_script_src}".strip())
 

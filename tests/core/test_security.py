@@ -112,3 +112,38 @@ def test_unexpected_error_renders_the_500_page(make_app):
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert "出错了" in html and "Traceback" not in html and "RuntimeError" not in html
+
+
+def test_nul_characters_in_input_are_refused_cleanly(client, make_user, login):
+    from app.accounts.models import Company
+    from app.extensions import db
+
+    response = client.post("/signup", data={"company_name": "坏\x00公司", "credit_code": "x",
+                                            "contact_phone": "13800138000", "name": "a",
+                                            "email": "nul@example.test", "password": "long-enough-pass"})
+    assert response.status_code == 400 and "无法处理该请求" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Company)) == 0
+    assert client.get("/login?next=/\x00").status_code == 400
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(make_app):
+    from flask import request
+
+    proxied = make_app(TRUSTED_PROXIES=1)
+
+    @proxied.get("/_ip")
+    def _ip():
+        return request.remote_addr or ""
+
+    answer = proxied.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"},
+                                       environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert answer.get_data(as_text=True) == "203.0.113.9"
+    direct = make_app(TRUSTED_PROXIES=0)
+
+    @direct.get("/_ip")
+    def _ip2():
+        return request.remote_addr or ""
+
+    spoofed = direct.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"},
+                                       environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert spoofed.get_data(as_text=True) == "127.0.0.1"
