@@ -147,7 +147,7 @@ def invite():
             new_link = url_for("accounts.accept", token=created.token, _external=True)
             if created.invitation.phone:  # the SMS is queued in this transaction, sent after it
                 from app.notifications.services import notify
-                notify("member_invitation", (created.invitation.phone, select_locale()), about=created.invitation,
+                notify("member_invitation", (created.invitation.phone, current_user.language), about=created.invitation,
                        company=created.invitation.company.name, link=new_link)
             db.session.commit()
             form = InviteForm(formdata=None)
