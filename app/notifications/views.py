@@ -139,4 +139,4 @@ def outbox():
     messages, more = services.outbox_page(page)
     labels = {"queued": _("Queued"), "sending": _("Sending"), "sent": _("Sent"), "failed": _("Failed")}
     return render("notifications/outbox.html", "notifications/_outbox.html",
-                  messages=messages, page=page, more=more, status_labels=labels)
+                  messages=messages, page_no=page, more=more, status_labels=labels)

@@ -21,10 +21,13 @@ class AppWorker(Worker):
         self.flask_app = create_app()
         jobs.set_app(self.flask_app)
 
-    def perform_job(self, job, queue) -> bool:  # runs in the horse, after the fork
+    def perform_job(self, job, queue, *args: Any, **kwargs: Any) -> bool:  # in the horse, after the fork
         from app.extensions import db
 
         with self.flask_app.app_context():
             # Connections inherited from the parent must not be shared across processes.
             db.engine.dispose(close=False)
-            return super().perform_job(job, queue)
+            try:
+                return super().perform_job(job, queue, *args, **kwargs)
+            finally:
+                db.session.remove()
