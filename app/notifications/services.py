@@ -196,14 +196,15 @@ def lost_messages(now: datetime | None = None, limit: int = 500) -> list[int]:
     now = now or utcnow()
     cfg = current_app.config
     stuck_before = now - timedelta(seconds=cfg["SMS_SENDING_TIMEOUT_SECONDS"])
-    db.session.execute(
+    stuck = list(db.session.scalars(
         update(SmsMessage)
         .where(SmsMessage.status == SmsStatus.SENDING, SmsMessage.updated_at < stuck_before)
         .values(status=SmsStatus.QUEUED, next_attempt_at=now, updated_at=now,
                 last_error="The worker stopped while sending; trying again.")
-        .execution_options(synchronize_session=False))
+        .returning(SmsMessage.id)
+        .execution_options(synchronize_session=False)))
     overdue = now - timedelta(seconds=cfg["SMS_SWEEP_GRACE_SECONDS"])
-    return list(db.session.scalars(
+    return stuck + list(db.session.scalars(
         select(SmsMessage.id).where(SmsMessage.status == SmsStatus.QUEUED,
                                     SmsMessage.next_attempt_at < overdue)
         .order_by(SmsMessage.next_attempt_at).limit(limit)))
