@@ -37,7 +37,7 @@ class CodeError(Exception):
     """
 
     def __init__(self, message: object, keep: bool = False) -> None:
-        super().__init__(str(message))
+        super().__init__(message)  # lazy: rendered in the language of the request that shows it
         self.message = message
         self.keep = keep
 

@@ -39,6 +39,10 @@ def _client_ip() -> str | None:
     return request.remote_addr
 
 
+def _refusal_status(error: codes.CodeError) -> int:
+    return 429 if isinstance(error, codes.RateLimited) else 422
+
+
 def _code_failed(response) -> bool:
     return bool(g.get("code_failed"))
 
@@ -57,7 +61,7 @@ def code_login_send():
         except codes.CodeError as e:
             db.session.rollback()
             form.phone.errors.append(str(e.message))
-            return render(LOGIN_PAGE, LOGIN_FRAGMENT, status=429, phone_form=form)
+            return render(LOGIN_PAGE, LOGIN_FRAGMENT, status=_refusal_status(e), phone_form=form)
         db.session.commit()
         code_form = CodeForm(formdata=None, phone=form.phone.data, next=form.next.data)
         return render(LOGIN_PAGE, LOGIN_FRAGMENT, code_form=code_form, sent=True)
@@ -94,7 +98,7 @@ def phone_send():
         except codes.CodeError as e:
             db.session.rollback()
             form.phone.errors.append(str(e.message))
-            return render(PHONE_PAGE, PHONE_FRAGMENT, status=429, phone_form=form)
+            return render(PHONE_PAGE, PHONE_FRAGMENT, status=_refusal_status(e), phone_form=form)
         db.session.commit()
         return render(PHONE_PAGE, PHONE_FRAGMENT, code_form=CodeForm(formdata=None, phone=form.phone.data))
     return render(PHONE_PAGE, PHONE_FRAGMENT, status=422, phone_form=form)
