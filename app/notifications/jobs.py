@@ -22,6 +22,7 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 _PENDING = "kj_sms_enqueue"
+_JOB_OPTIONS = {"job_timeout": 60, "failure_ttl": 7 * 24 * 3600}
 _app: Flask | None = None
 
 
@@ -34,6 +35,10 @@ def enqueue_after_commit(message_id: int) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy also fires after_commit when a SAVEPOINT is released (notify() uses one
+    # per message); only the outermost commit makes the messages visible to a worker.
+    if session.get_nested_transaction() is not None:
+        return
     pending = session.info.pop(_PENDING, None)
     if pending and has_app_context():
         enqueue(pending)
@@ -59,13 +64,16 @@ def enqueue(message_ids: list[int], delay: int | None = None) -> int:
     done = 0
     try:
         q = queue()
-        for message_id in message_ids:
-            if delay:
-                q.enqueue_in(timedelta(seconds=delay), send_sms, message_id,
-                             job_timeout=60, failure_ttl=7 * 24 * 3600)
-            else:
-                q.enqueue(send_sms, message_id, job_timeout=60, failure_ttl=7 * 24 * 3600)
-            done += 1
+        if delay:
+            for message_id in message_ids:
+                q.enqueue_in(timedelta(seconds=delay), send_sms, message_id, **_JOB_OPTIONS)
+                done += 1
+        else:
+            # One round trip for a whole transaction's messages.
+            q.enqueue_many([q.prepare_data(send_sms, (message_id,), timeout=_JOB_OPTIONS["job_timeout"],
+                                           failure_ttl=_JOB_OPTIONS["failure_ttl"])
+                            for message_id in message_ids])
+            done = len(message_ids)
     except (RedisError, OSError) as e:
         log.warning("sms: could not enqueue %d message(s), the sweep will retry: %s",
                     len(message_ids) - done, e)

@@ -20,14 +20,17 @@ from tests.notifications.conftest import run_worker, stop_process
 def test_a_message_is_enqueued_only_when_its_transaction_commits(app, db_session, redis_url, queue_name):
     q = Queue(queue_name, connection=Redis.from_url(redis_url))
     message = notify("order_paid", Recipient("13800138000", "zh_CN"), order_no="KJ-1001", amount="¥1,280.00")
+    # A second message in the same transaction releases a savepoint: still no commit.
+    notify("order_paid", Recipient("13800138001", "zh_CN"), order_no="KJ-1001", amount="¥1,280.00")
     assert message.status == SmsStatus.QUEUED
     assert q.count == 0, "nothing may reach the queue before the commit"
     db_session.rollback()
     assert q.count == 0, "a rolled-back message is never sent"
 
     message = notify("order_paid", Recipient("13800138000", "zh_CN"), order_no="KJ-1002", amount="¥99.00")
+    other = notify("order_paid", Recipient("13800138001", "zh_CN"), order_no="KJ-1002", amount="¥99.00")
     db_session.commit()
-    assert [job.args for job in q.get_jobs()] == [(message.id,)]
+    assert [job.args for job in q.get_jobs()] == [(message.id,), (other.id,)]
     assert message.body == "【跨境采购】您的订单KJ-1002已支付成功，金额¥99.00。我们将尽快安排发货。"
 
 
