@@ -1,7 +1,9 @@
 """Code login, phone verification, SMS preferences and the outbox page."""
 from __future__ import annotations
 
+import click
 from flask import Blueprint, abort, current_app, flash, g, request, url_for
+from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
@@ -14,7 +16,21 @@ from app.notifications.forms import CodeForm, PhoneForm, PreferencesForm
 from app.notifications.models import CodePurpose
 
 bp = Blueprint("notifications", __name__)
-bp.record_once(lambda state: settings.init_app(state.app))
+
+
+@bp.record_once
+def _setup(state) -> None:
+    settings.init_app(state.app)
+    state.app.cli.add_command(sms_sweep)
+
+
+@click.command("sms-sweep")
+@with_appcontext
+def sms_sweep() -> None:
+    """Enqueue SMS left queued (Redis was down) or stuck sending; `rq cron app.notifications.cron` runs this every minute."""
+    from app.notifications.jobs import sweep
+
+    click.echo(f"{sweep()} message(s) enqueued")
 
 LOGIN_PAGE, LOGIN_FRAGMENT = "notifications/code_login.html", "notifications/_code_login.html"
 PHONE_PAGE, PHONE_FRAGMENT = "notifications/phone.html", "notifications/_phone_verify.html"

@@ -41,6 +41,9 @@ def test_signing_in_with_an_sms_code(page: Page, browser: Browser, live_server):
     staff_page = browser.new_context(locale="zh-CN").new_page()
     _sign_in_with_password(staff_page, live_server.url, staff.email)
     staff_page.goto(live_server.url + "/outbox")
+    staff_page.set_viewport_size({"width": 360, "height": 740})
+    expect(staff_page.get_by_role("heading", name="短信发件箱")).to_be_visible()
+    assert staff_page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth") <= 0
     body = staff_page.locator('.sms-row[data-phone="+8613700009999"] .sms-body').first.inner_text()
     code = re.search(r"验证码为(\d{6})", body).group(1)
     staff_page.context.close()
@@ -51,3 +54,9 @@ def test_signing_in_with_an_sms_code(page: Page, browser: Browser, live_server):
     section.get_by_label("短信验证码").fill(code)
     section.get_by_role("button", name="登录").click()
     expect(page.locator("h1")).to_have_text("欢迎，孙采购")
+
+    page.goto(live_server.url + "/account")
+    expect(page.get_by_text("+8613700009999 已验证，可以用发送到该号码的验证码登录。")).to_be_visible()
+    expect(page.get_by_role("heading", name="短信通知")).to_be_visible()
+    overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the profile page is {overflow}px wider than a phone screen"

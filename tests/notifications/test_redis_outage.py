@@ -59,3 +59,23 @@ def test_a_worker_that_died_mid_send_is_recovered_by_the_sweep(app, committed, q
     assert jobs.send_sms(message.id) == "sent"
     db.session.expire_all()
     assert db.session.get(SmsMessage, message.id).attempts == 2
+
+
+def test_the_sweep_runs_every_minute_under_rq_cron(redis_url):
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    cron = CronScheduler(connection=Redis.from_url(redis_url))
+    cron.load_config_from_file("app.notifications.cron")
+    [job] = cron.get_jobs()
+    assert job.func is jobs.sweep and job.interval == 60
+
+
+def test_flask_sms_sweep_command(app, committed, queue_name):
+    message = notify("ticket_replied", ("+8613800138000", "en"), ticket_no="T-10")
+    db.session.commit()
+    db.session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id)
+                       .values(next_attempt_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["sms-sweep"])
+    assert result.output.strip() == "1 message(s) enqueued"
