@@ -32,6 +32,7 @@ def sms_sweep() -> None:
 
     click.echo(f"{sweep()} message(s) enqueued")
 
+
 LOGIN_PAGE, LOGIN_FRAGMENT = "notifications/code_login.html", "notifications/_code_login.html"
 PHONE_PAGE, PHONE_FRAGMENT = "notifications/phone.html", "notifications/_phone_verify.html"
 
