@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from sandbox.sms.server import SmsStub
-from tests.conftest import TEST_DATABASE_URL, _truncate_all
+from tests.conftest import REDIS_URL, TEST_DATABASE_URL, _truncate_all
 from tests.factories import Factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,7 +96,18 @@ def queue_name(app: Flask, use_config) -> str:
     """A queue of this test's own, so that no other job (or test) is in the way."""
     name = f"sms-test-{uuid.uuid4().hex[:10]}"
     use_config(RQ_QUEUE=name)
-    return name
+    yield name
+    from redis import Redis
+    from rq import Queue
+
+    # The shared Redis only: a throwaway one takes its queues with it.
+    queue = Queue(name, connection=Redis.from_url(REDIS_URL))
+    for job_id in queue.scheduled_job_registry.get_job_ids():
+        queue.scheduled_job_registry.remove(job_id, delete_job=True)
+    for registry in (queue.finished_job_registry, queue.failed_job_registry, queue.started_job_registry):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
+    queue.delete(delete_jobs=True)
 
 
 @pytest.fixture
