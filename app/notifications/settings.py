@@ -61,5 +61,15 @@ def load() -> dict[str, object]:
 
 
 def init_app(app: Flask) -> None:
+    from app import ConfigError
+
     for key, value in load().items():
         app.config.setdefault(key, value)
+    provider = app.config["SMS_PROVIDER"]
+    if provider not in ("outbox", "tencent"):
+        raise ConfigError(f"SMS_PROVIDER={provider!r}: use 'outbox' or 'tencent'")
+    missing = [k for k in ("SMS_TENCENT_SECRET_ID", "SMS_TENCENT_SECRET_KEY", "SMS_TENCENT_SDK_APP_ID")
+               if not app.config.get(k)]
+    if provider == "tencent" and missing:
+        # Refuse to start rather than leave every message queued behind a failing job.
+        raise ConfigError("SMS_PROVIDER=tencent needs " + ", ".join(missing))

@@ -139,3 +139,13 @@ def test_errors_retrying_cannot_fix_are_not_retried(app, db_session, use_stub, u
     assert jobs.send_sms(message.id) == "failed"
     db_session.refresh(message)
     assert message.error_code == code
+
+
+def test_the_portal_refuses_to_start_with_an_unusable_provider():
+    from app import ConfigError, create_app
+    from tests.conftest import app_config
+
+    with pytest.raises(ConfigError, match="SMS_TENCENT_SECRET_ID"):
+        create_app(app_config(SMS_PROVIDER="tencent", SMS_TENCENT_SECRET_ID=None))
+    with pytest.raises(ConfigError, match="outbox"):
+        create_app(app_config(SMS_PROVIDER="carrier-pigeon"))
