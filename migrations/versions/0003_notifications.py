@@ -1,7 +1,7 @@
 """SMS notifications: messages (the outbox), one-time codes and per-user SMS settings.
 
 Revision ID: 0003_notifications
-Revises: 0001_accounts
+Revises: 0002_catalog
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0003_notifications"
-down_revision = "0001_accounts"
+down_revision = "0002_catalog"
 branch_labels = None
 depends_on = None
 
