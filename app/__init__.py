@@ -20,6 +20,7 @@ BLUEPRINTS = [
     "app.accounts.views",
     "app.catalog.views",
     "app.catalog.ops_views",
+    "app.notifications.views",
 ]
 
 

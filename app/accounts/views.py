@@ -144,8 +144,12 @@ def invite():
             db.session.rollback()
             form.email.errors.append(str(e.message))
         else:
-            db.session.commit()
             new_link = url_for("accounts.accept", token=created.token, _external=True)
+            if created.invitation.phone:  # the SMS is queued in this transaction, sent after it
+                from app.notifications.services import notify
+                notify("member_invitation", (created.invitation.phone, current_user.language), about=created.invitation,
+                       company=created.invitation.company.name, link=new_link)
+            db.session.commit()
             form = InviteForm(formdata=None)
     status = 200 if new_link or not form.errors else 422
     return render("accounts/members.html", "accounts/_members.html", status=status,

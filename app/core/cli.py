@@ -12,6 +12,7 @@ from app.extensions import db
 SEEDERS = [
     "app.accounts.seed",
     "app.catalog.seed",
+    "app.notifications.seed",
 ]
 
 

@@ -20,6 +20,7 @@ ITEMS: list[NavItem] = [
     NavItem("catalog.search", _l("Catalog"), frozenset()),
     NavItem("catalog.calculator_page", _l("Landed cost"), frozenset()),
     NavItem("catalog_ops.index", _l("Catalog admin"), frozenset({"ops", "admin"})),
+    NavItem("notifications.outbox", _l("SMS outbox"), frozenset({"agent", "ops", "finance_admin", "admin"})),
 ]
 
 

@@ -1,0 +1,198 @@
+"""One-time SMS codes for login and phone verification, and their rate limits.
+
+Codes are 6 digits, valid SMS_CODE_TTL_SECONDS (5 minutes), used once, stored only
+as an HMAC keyed with the app's secret, and void after SMS_CODE_MAX_TRIES wrong
+tries. Sending is limited per number and per client IP; the counts come from the
+code rows themselves, under a per-number lock, so they hold across processes and
+survive a Redis outage.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import format_timedelta
+from flask_babel import lazy_gettext as _l
+from limits import parse_many
+from sqlalchemy import func, select, text
+
+from app.accounts.models import User
+from app.core.models import utcnow
+from app.extensions import db
+from app.notifications import services
+from app.notifications.models import CodePurpose, PhoneCode, SmsProfile, as_utc
+
+EVENT_FOR = {CodePurpose.LOGIN: "login_code", CodePurpose.VERIFY_PHONE: "phone_verification"}
+
+
+class CodeError(Exception):
+    """A code could not be sent or accepted; `message` is shown to the user.
+
+    `keep` is True when the state change made so far (a counted wrong try, a voided
+    code) must be committed even though the request failed.
+    """
+
+    def __init__(self, message: object, keep: bool = False) -> None:
+        super().__init__(message)  # lazy: rendered in the language of the request that shows it
+        self.message = message
+        self.keep = keep
+
+
+class RateLimited(CodeError):
+    def __init__(self, message: object, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _hash(row_nonce: str, phone: str, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{row_nonce}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _lock(key: str) -> None:
+    """Serialise code requests for one number (PostgreSQL; SQLite has one writer anyway)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+
+
+def _wait(column, value: str, limits: str, now: datetime) -> int:
+    """Seconds until one more code is allowed for `column == value`, 0 when allowed now."""
+    longest = 0
+    for item in parse_many(limits):
+        window = timedelta(seconds=item.get_expiry())
+        blocking = db.session.scalar(
+            select(PhoneCode.created_at).where(column == value, PhoneCode.created_at > now - window)
+            .order_by(PhoneCode.created_at.desc()).offset(item.amount - 1).limit(1))
+        if blocking is not None:
+            longest = max(longest, math.ceil((as_utc(blocking) + window - now).total_seconds()))
+    return longest
+
+
+def _check_limits(phone: str, ip: str | None, now: datetime) -> None:
+    cfg = current_app.config
+    wait = _wait(PhoneCode.phone, phone, cfg["SMS_CODE_LIMITS_PER_PHONE"], now)
+    if wait:
+        raise RateLimited(_l("Too many codes were sent to this number. Please try again in %(wait)s.",
+                             wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
+    if ip:
+        wait = _wait(PhoneCode.ip, ip, cfg["SMS_CODE_LIMITS_PER_IP"], now)
+        if wait:
+            raise RateLimited(_l("Too many codes were requested from your network. Please try again in %(wait)s.",
+                                 wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
+
+
+def user_for_login(phone: str) -> User | None:
+    """The active account whose verified phone number this is."""
+    return db.session.scalar(
+        select(User).join(SmsProfile, SmsProfile.user_id == User.id)
+        .where(SmsProfile.verified_phone == phone, User.phone == phone, User.active.is_(True)))
+
+
+def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | None = None,
+              now: datetime | None = None) -> PhoneCode:
+    """Create a code for `phone` and queue its SMS; earlier open codes stop working.
+
+    For login, `user` is looked up from the number; a number no account has verified
+    gets a recorded code that is never sent, so replies and limits do not reveal
+    which numbers have accounts. Raises RateLimited past the per-number or per-IP
+    limits and CodeError when the number is verified on another account.
+    """
+    now = now or utcnow()
+    _lock(f"sms-code:{phone}")
+    _check_limits(phone, ip, now)
+    if purpose == CodePurpose.LOGIN:
+        user = user_for_login(phone)
+    elif user is None:
+        raise ValueError("phone verification needs the user")
+    else:
+        owner = db.session.scalar(select(SmsProfile.user_id).where(SmsProfile.verified_phone == phone))
+        if owner is not None and owner != user.id:
+            raise CodeError(_l("This mobile number is already verified on another account."))
+    for old in db.session.scalars(select(PhoneCode).where(
+            PhoneCode.phone == phone, PhoneCode.purpose == purpose,
+            PhoneCode.consumed_at.is_(None), PhoneCode.voided_at.is_(None))):
+        old.voided_at = now
+    code = f"{secrets.randbelow(10**6):06d}"
+    nonce = secrets.token_hex(16)
+    ttl = current_app.config["SMS_CODE_TTL_SECONDS"]
+    row = PhoneCode(phone=phone, purpose=purpose, user_id=user.id if user else None, nonce=nonce,
+                    code_hash=_hash(nonce, phone, code), ip=ip, created_at=now,
+                    expires_at=now + timedelta(seconds=ttl))
+    db.session.add(row)
+    db.session.flush()
+    if user is not None:
+        message = services.notify(EVENT_FOR[purpose], services.Recipient(phone, user.language, user.id),
+                                  about=row, code=code, minutes=ttl // 60)
+        row.message_id = message.id if message else None
+        db.session.flush()
+    return row
+
+
+def check_code(phone: str, purpose: CodePurpose, code: str, *, user: User | None = None,
+               now: datetime | None = None) -> PhoneCode:
+    """Use the latest code sent to `phone`; returns its row, marked used.
+
+    Raises CodeError (with keep=True: commit it) for a wrong code, counting the try
+    and voiding the code at the last one, and for an expired, used or void code.
+    """
+    now = now or utcnow()
+    stmt = select(PhoneCode).where(PhoneCode.phone == phone, PhoneCode.purpose == purpose)
+    if user is not None:
+        stmt = stmt.where(PhoneCode.user_id == user.id)
+    row = db.session.scalar(stmt.order_by(PhoneCode.id.desc()).limit(1).with_for_update())
+    if row is None:
+        raise CodeError(_l("No code was sent to this number. Request a code first."))
+    if row.consumed_at is not None:
+        raise CodeError(_l("This code has already been used. Request a new one."))
+    if row.voided_at is not None:
+        raise CodeError(_l("This code no longer works after too many wrong tries. Request a new one."))
+    if as_utc(row.expires_at) <= now:
+        raise CodeError(_l("This code has expired. Request a new one."))
+    ok = hmac.compare_digest(row.code_hash, _hash(row.nonce, phone, code.strip()))
+    if not ok or row.user_id is None:
+        row.attempts += 1
+        left = current_app.config["SMS_CODE_MAX_TRIES"] - row.attempts
+        if left <= 0:
+            row.voided_at = now
+        db.session.flush()
+        if left <= 0:
+            raise CodeError(_l("The code is not correct, and it no longer works after too many wrong tries. Request a new one."), keep=True)
+        raise CodeError(_l("The code is not correct. You have %(n)d tries left.", n=left), keep=True)
+    row.consumed_at = now
+    db.session.flush()
+    return row
+
+
+def login_with_code(phone: str, code: str, now: datetime | None = None) -> User:
+    """The user signing in with the code sent to their verified number. Raises CodeError."""
+    row = check_code(phone, CodePurpose.LOGIN, code, now=now)
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active or user_for_login(phone) is not user:
+        raise CodeError(_l("This number cannot be used to sign in. Sign in with your password."))
+    user.last_login_at = now or utcnow()
+    db.session.flush()
+    return user
+
+
+def verify_phone(user: User, phone: str, code: str, now: datetime | None = None) -> SmsProfile:
+    """Record that `user` holds `phone` (and make it their mobile number). Raises CodeError."""
+    now = now or utcnow()
+    check_code(phone, CodePurpose.VERIFY_PHONE, code, user=user, now=now)
+    owner = db.session.scalar(select(SmsProfile.user_id).where(SmsProfile.verified_phone == phone))
+    if owner is not None and owner != user.id:
+        raise CodeError(_l("This mobile number is already verified on another account."))
+    profile = services.profile_for(user, create=True)
+    profile.verified_phone = phone
+    profile.verified_at = now
+    user.phone = phone
+    db.session.flush()
+    return profile
+
+
+def codes_sent(phone: str, since: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(PhoneCode).where(
+        PhoneCode.phone == phone, PhoneCode.created_at > since)) or 0

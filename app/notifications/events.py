@@ -1,0 +1,82 @@
+"""Every SMS the portal sends: its category and its text in each language.
+
+The texts must match the templates approved at the provider word for word; the
+provider receives the template id and the parameters in `params` order, and we keep
+the rendered text for the outbox and for support.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+# Categories a user may switch off; the others (security, account) always go out.
+OPTIONAL_CATEGORIES: dict[str, object] = {
+    "orders": _l("Orders and deliveries"),
+    "payments": _l("Payments, refunds and statements"),
+    "helpdesk": _l("Replies to my support tickets"),
+}
+ESSENTIAL_CATEGORIES = frozenset({"security", "account"})
+
+LANGUAGES = ("zh_CN", "en")
+
+
+@dataclass(frozen=True)
+class SmsEvent:
+    name: str
+    category: str
+    params: tuple[str, ...]
+    texts: dict[str, str]  # language -> text with {sign} and {param} placeholders
+
+    @property
+    def essential(self) -> bool:
+        return self.category in ESSENTIAL_CATEGORIES
+
+
+def _event(name: str, category: str, params: tuple[str, ...], zh: str, en: str) -> SmsEvent:
+    return SmsEvent(name, category, params, {"zh_CN": "【{sign}】" + zh, "en": "[{sign}] " + en})
+
+
+EVENTS: dict[str, SmsEvent] = {e.name: e for e in [
+    _event("login_code", "security", ("code", "minutes"),
+           "您的登录验证码为{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。",
+           "Your sign-in code is {code}. It is valid for {minutes} minutes. If you did not ask for it, ignore this message."),
+    _event("phone_verification", "security", ("code", "minutes"),
+           "您正在验证手机号，验证码为{code}，{minutes}分钟内有效。请勿泄露给他人。",
+           "Your phone verification code is {code}. It is valid for {minutes} minutes. Do not share it."),
+    _event("member_invitation", "account", ("company", "link"),
+           "{company}邀请您加入跨境采购平台，请打开链接完成注册：{link}",
+           "{company} invites you to the Kuajing purchasing portal. Open this link to join: {link}"),
+    _event("order_paid", "orders", ("order_no", "amount"),
+           "您的订单{order_no}已支付成功，金额{amount}。我们将尽快安排发货。",
+           "Order {order_no} is paid ({amount}). We will arrange shipment shortly."),
+    _event("refund_completed", "payments", ("order_no", "amount"),
+           "订单{order_no}的退款{amount}已原路退回，请注意查收。",
+           "The refund of {amount} for order {order_no} has been sent back to your payment account."),
+    _event("ticket_replied", "helpdesk", ("ticket_no",),
+           "您的工单{ticket_no}有新的回复，请登录平台查看。",
+           "There is a new reply on your ticket {ticket_no}. Sign in to read it."),
+    _event("statement_ready", "payments", ("period",),
+           "您{period}的对账单已生成，请登录平台下载。",
+           "Your statement for {period} is ready. Sign in to download it."),
+]}
+
+
+class UnknownEvent(KeyError):
+    """notify() was called with an event that has no templates."""
+
+
+def get(name: str) -> SmsEvent:
+    try:
+        return EVENTS[name]
+    except KeyError:
+        raise UnknownEvent(name) from None
+
+
+def language_for(code: str | None) -> str:
+    """The SMS language for a user's language setting: English, or Chinese by default."""
+    return "en" if (code or "").lower().startswith("en") else "zh_CN"
+
+
+def render(event: SmsEvent, language: str, sign: str, params: dict[str, str]) -> str:
+    return event.texts[language].format(sign=sign, **params)

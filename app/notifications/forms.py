@@ -1,0 +1,48 @@
+"""Forms for code login, phone verification and SMS preferences. Validation only."""
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectMultipleField, StringField
+from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.core.validators import normalize_phone
+from app.notifications.events import OPTIONAL_CATEGORIES
+
+
+def _phone(form: FlaskForm, field: StringField) -> None:
+    phone = normalize_phone(field.data or "")
+    if phone is None:
+        raise ValidationError(_l("Enter a mobile number such as 13800138000 or +8613800138000."))
+    field.data = phone
+
+
+def _code(form: FlaskForm, field: StringField) -> None:
+    value = re.sub(r"\s", "", field.data or "")
+    if not re.fullmatch(r"\d{6}", value):
+        raise ValidationError(_l("Enter the 6-digit code from the SMS."))
+    field.data = value
+
+
+class PhoneForm(FlaskForm):
+    """Step one: where to send the code."""
+
+    phone = StringField(_l("Mobile number"), validators=[_phone])
+    next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    """Step two: the code that arrived (the phone travels along, already normalised)."""
+
+    phone = HiddenField(validators=[_phone])
+    code = StringField(_l("Code from the SMS"), validators=[_code])
+    next = HiddenField()
+
+
+class PreferencesForm(FlaskForm):
+    receive = SelectMultipleField(
+        _l("Send me SMS about"), choices=list(OPTIONAL_CATEGORIES.items()),
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(), validate_choice=True)

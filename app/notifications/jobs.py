@@ -1,0 +1,152 @@
+"""RQ jobs: send one SMS, and sweep up messages whose job was lost.
+
+Jobs are enqueued only after the commit that created their message: `notify()`
+notes the message id on the session and the `after_commit` hook below enqueues it.
+When Redis is down at that moment the message simply stays queued in the database
+and `sweep()` (run every minute by `rq cron app.notifications.cron`) enqueues it
+once Redis is back.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+_PENDING = "kj_sms_enqueue"
+_JOB_OPTIONS = {"job_timeout": 60, "failure_ttl": 7 * 24 * 3600}
+_app: Flask | None = None
+
+
+# --- enqueue after commit --------------------------------------------------------------
+
+def enqueue_after_commit(message_id: int) -> None:
+    """Send `message_id` once the current transaction commits (never if it rolls back)."""
+    db.session.info.setdefault(_PENDING, []).append(message_id)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    # SQLAlchemy also fires after_commit when a SAVEPOINT is released (notify() uses one
+    # per message); only the outermost commit makes the messages visible to a worker.
+    if session.get_nested_transaction() is not None:
+        return
+    pending = session.info.pop(_PENDING, None)
+    if pending and has_app_context():
+        enqueue(pending)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction) -> None:
+    # A savepoint rolling back leaves the outer transaction (and its messages) alive.
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def enqueue(message_ids: list[int], delay: int | None = None) -> int:
+    """Put a send job per message on the queue; returns how many reached Redis.
+
+    A Redis failure is logged, not raised: the messages stay queued in the
+    database and the sweep sends them later.
+    """
+    from redis.exceptions import RedisError
+
+    from app.core.redis import queue
+
+    done = 0
+    try:
+        q = queue()
+        if delay:
+            for message_id in message_ids:
+                q.enqueue_in(timedelta(seconds=delay), send_sms, message_id, **_JOB_OPTIONS)
+                done += 1
+        else:
+            # One round trip for a whole transaction's messages.
+            q.enqueue_many([q.prepare_data(send_sms, (message_id,), timeout=_JOB_OPTIONS["job_timeout"],
+                                           failure_ttl=_JOB_OPTIONS["failure_ttl"])
+                            for message_id in message_ids])
+            done = len(message_ids)
+    except (RedisError, OSError) as e:
+        log.warning("sms: could not enqueue %d message(s), the sweep will retry: %s",
+                    len(message_ids) - done, e)
+    return done
+
+
+# --- running inside the app -------------------------------------------------------------
+
+def set_app(app: Flask) -> None:
+    """Give jobs the app to run in (the worker class does this before it forks)."""
+    global _app
+    _app = app
+
+
+@contextmanager
+def app_context() -> Iterator[None]:
+    if has_app_context():
+        yield
+        return
+    global _app
+    if _app is None:
+        from app import create_app
+
+        _app = create_app()
+    with _app.app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+def send_sms(message_id: int) -> str:
+    """Send one message through the configured provider; reschedule it on a retryable error.
+
+    Safe to run any number of times: only the run that claims the queued message
+    sends it. Returns what happened, for the job's result.
+    """
+    from app.notifications import services
+    from app.notifications.provider import get_provider
+
+    with app_context():
+        provider = get_provider()
+        message = services.claim(message_id, provider.name)
+        if message is None:
+            db.session.rollback()
+            return "skipped"
+        request = services.request_for(message)
+        db.session.commit()  # `sending` is visible (and the row unlocked) during the call
+        try:
+            result = provider.send(request)
+        except Exception as e:  # an adapter bug must not leave the message stuck in `sending`
+            log.exception("sms %s: provider %s raised", message_id, provider.name)
+            from app.notifications.provider import Rejected
+
+            result = Rejected(type(e).__name__, str(e)[:500], True)
+        message = db.session.get(type(message), message_id, with_for_update=True)
+        delay = services.record(message, result)
+        status = message.status.value
+        db.session.commit()
+        if delay:
+            enqueue([message_id], delay=delay)
+        return status
+
+
+def sweep() -> int:
+    """Enqueue every message that is overdue and not going to be sent otherwise."""
+    from app.notifications import services
+
+    with app_context():
+        ids = services.lost_messages()
+        db.session.commit()
+        if ids:
+            log.info("sms sweep: re-enqueueing %d message(s)", len(ids))
+        return enqueue(ids) if ids else 0

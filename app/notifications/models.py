@@ -1,0 +1,120 @@
+"""SMS messages, one-time codes and per-user SMS settings."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import TimestampMixin, utcnow
+from app.extensions import db
+
+
+class SmsStatus(str, enum.Enum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class CodePurpose(str, enum.Enum):
+    LOGIN = "login"
+    VERIFY_PHONE = "verify_phone"
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _values(e: type[enum.Enum]) -> list[str]:
+    return [m.value for m in e]
+
+
+class SmsMessage(TimestampMixin, db.Model):
+    """One SMS to one phone number, from creation to its final status.
+
+    The row is the outbox: it is created in the transaction of the event it is
+    about, and a job sends it after that transaction commits.
+    """
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (
+        Index("ix_sms_messages_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_sms_messages_phone_created_at", "phone", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))  # E.164
+    language: Mapped[str] = mapped_column(String(10))
+    event: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(20))
+    template_code: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[SmsStatus] = mapped_column(
+        Enum(SmsStatus, name="sms_status", values_callable=_values), default=SmsStatus.QUEUED
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    error_code: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # One event sends one message: a second notify() with the same key returns the first.
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    about_type: Mapped[str | None] = mapped_column(String(40))
+    about_id: Mapped[int | None]
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (SmsStatus.SENT, SmsStatus.FAILED)
+
+
+class PhoneCode(db.Model):
+    """A one-time code sent by SMS. Only an HMAC of the code is stored."""
+
+    __tablename__ = "sms_codes"
+    __table_args__ = (
+        Index("ix_sms_codes_phone_created_at", "phone", "created_at"),
+        Index("ix_sms_codes_ip_created_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[CodePurpose] = mapped_column(
+        Enum(CodePurpose, name="sms_code_purpose", values_callable=_values)
+    )
+    # Login codes for a number no account uses are recorded (and never sent) so that
+    # rate limits and replies look the same whether or not the number is known.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("sms_messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    consumed_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+
+    def is_usable(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.consumed_at is None and self.voided_at is None and as_utc(self.expires_at) > now
+
+
+class SmsProfile(TimestampMixin, db.Model):
+    """A user's SMS settings: the phone number they proved they hold, and opt-outs."""
+
+    __tablename__ = "sms_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    # Unique: a code login must lead to exactly one account.
+    verified_phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    verified_at: Mapped[datetime | None]
+    opted_out: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -1,0 +1,156 @@
+"""SMS providers behind one protocol: the development outbox and Tencent Cloud SMS.
+
+`get_provider()` picks the one named by `SMS_PROVIDER`. Adapters take an
+`SmsRequest` and answer `Delivered` (the provider accepted the message) or
+`Rejected` (with the provider's code and whether trying again later can help).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class SmsRequest:
+    phone: str  # E.164
+    template_code: str
+    params: tuple[str, ...]  # in the template's order
+    sign_name: str | None  # required for numbers in mainland China
+    text: str  # our rendering of the template, for the outbox and logs
+    reference: str  # our message reference, echoed back by the provider
+
+
+@dataclass(frozen=True)
+class Delivered:
+    provider_id: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    code: str
+    message: str
+    retryable: bool
+
+
+SendResult = Delivered | Rejected
+
+
+class SmsProvider(Protocol):
+    name: str
+
+    def send(self, request: SmsRequest) -> SendResult:
+        """Hand one templated message to the provider. Never raises for provider errors."""
+        ...
+
+
+class OutboxProvider:
+    """Development and test default: the SmsMessage row is the outbox; nothing leaves."""
+
+    name = "outbox"
+
+    def send(self, request: SmsRequest) -> SendResult:
+        return Delivered(provider_id=f"outbox-{uuid.uuid4().hex[:16]}")
+
+
+# Throttling answers that clear after a while. Daily limits do not clear within our
+# retry window, so they fail at once with the provider's reason.
+_TENCENT_RETRYABLE = {
+    "LimitExceeded.PhoneNumberThirtySecondLimit",
+    "LimitExceeded.PhoneNumberOneHourLimit",
+    "LimitExceeded.DeliveryFrequencyLimit",
+    "RequestLimitExceeded",
+    "ClientNetworkError",
+    "ServerNetworkError",
+    "InternalError",
+    "InternalError.Timeout",
+    "InternalError.OtherError",
+    "InternalError.RequestTimeException",
+    "InternalError.SendAndRecvFail",
+    "FailedOperation.FailResolvePacket",
+}
+
+
+def tencent_retryable(code: str) -> bool:
+    return code in _TENCENT_RETRYABLE or code.startswith("RequestLimitExceeded.") or (
+        code.startswith("InternalError.") and code != "InternalError.SigVerificationFail")
+
+
+class TencentSmsProvider:
+    """Tencent Cloud SMS (API 2021-01-11) through the official SDK, signed with TC3-HMAC-SHA256."""
+
+    name = "tencent"
+
+    def __init__(self, *, secret_id: str, secret_key: str, sdk_app_id: str, region: str,
+                 endpoint: str | None = None, scheme: str = "https", timeout: int = 10) -> None:
+        from tencentcloud.common import credential
+        from tencentcloud.common.profile.client_profile import ClientProfile
+        from tencentcloud.common.profile.http_profile import HttpProfile
+        from tencentcloud.sms.v20210111 import sms_client
+
+        http = HttpProfile(protocol=scheme, endpoint=endpoint or "sms.tencentcloudapi.com",
+                           reqTimeout=timeout)
+        profile = ClientProfile(signMethod="TC3-HMAC-SHA256", httpProfile=http)
+        self._client = sms_client.SmsClient(credential.Credential(secret_id, secret_key), region, profile)
+        self._sdk_app_id = sdk_app_id
+
+    @classmethod
+    def from_config(cls, config: Any) -> TencentSmsProvider:
+        missing = [k for k in ("SMS_TENCENT_SECRET_ID", "SMS_TENCENT_SECRET_KEY", "SMS_TENCENT_SDK_APP_ID")
+                   if not config.get(k)]
+        if missing:
+            raise RuntimeError("SMS_PROVIDER=tencent needs " + ", ".join(missing))
+        return cls(secret_id=config["SMS_TENCENT_SECRET_ID"], secret_key=config["SMS_TENCENT_SECRET_KEY"],
+                   sdk_app_id=config["SMS_TENCENT_SDK_APP_ID"], region=config["SMS_TENCENT_REGION"],
+                   endpoint=config.get("SMS_TENCENT_ENDPOINT"),
+                   scheme=config.get("SMS_TENCENT_SCHEME") or "https",
+                   timeout=int(config.get("SMS_TIMEOUT_SECONDS") or 10))
+
+    def send(self, request: SmsRequest) -> SendResult:
+        from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+        from tencentcloud.sms.v20210111 import models
+
+        req = models.SendSmsRequest()
+        req.SmsSdkAppId = self._sdk_app_id
+        req.PhoneNumberSet = [request.phone]
+        req.TemplateId = request.template_code
+        req.TemplateParamSet = list(request.params)
+        req.SessionContext = request.reference
+        if request.phone.startswith("+86") and request.sign_name:
+            req.SignName = request.sign_name
+        try:
+            resp = self._client.SendSms(req)
+        except TencentCloudSDKException as e:
+            code = e.get_code() or "ClientNetworkError"
+            message = e.get_message()
+            if isinstance(message, bytes):
+                message = message.decode("utf-8", "replace")
+            return Rejected(code, str(message)[:500], tencent_retryable(code))
+        statuses = resp.SendStatusSet or []
+        if not statuses:
+            return Rejected("EmptyResponse", "The provider answered without a send status.", True)
+        status = statuses[0]
+        if status.Code == "Ok":
+            return Delivered(provider_id=status.SerialNo)
+        return Rejected(status.Code, status.Message or status.Code, tencent_retryable(status.Code))
+
+
+_FACTORIES = {
+    "outbox": lambda config: OutboxProvider(),
+    "tencent": TencentSmsProvider.from_config,
+}
+
+
+def get_provider() -> SmsProvider:
+    """The configured provider, built once per app."""
+    app = current_app._get_current_object()
+    provider = app.extensions.get("kj_sms_provider")
+    if provider is None:
+        name = app.config["SMS_PROVIDER"]
+        if name not in _FACTORIES:
+            raise RuntimeError(f"SMS_PROVIDER={name!r} is not one of {sorted(_FACTORIES)}")
+        provider = _FACTORIES[name](app.config)
+        app.extensions["kj_sms_provider"] = provider
+    return provider

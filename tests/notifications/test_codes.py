@@ -1,0 +1,214 @@
+"""One-time codes: lifecycle (expiry, reuse, wrong tries), rate limits, code login,
+phone verification and SMS preferences."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.core.models import utcnow
+from app.notifications import codes, services
+from app.notifications.models import CodePurpose, PhoneCode, SmsMessage, SmsProfile
+
+
+def verified_user(make_user, phone: str = "+8613600001111", **kw):
+    user = make_user(phone=phone, **kw)
+    profile = services.profile_for(user, create=True)
+    profile.verified_phone = phone
+    db_session_flush(user)
+    return user
+
+
+def db_session_flush(user) -> None:
+    from app.extensions import db
+
+    db.session.flush()
+
+
+def code_sent_to(db_session, phone: str) -> str:
+    message = db_session.scalar(select(SmsMessage).where(SmsMessage.phone == phone).order_by(SmsMessage.id.desc()))
+    return message.params["code"]
+
+
+@pytest.fixture(autouse=True)
+def _own_queue_and_request(app, queue_name):
+    # Service calls outside a page still render their (lazy) messages in a request's language.
+    with app.test_request_context(headers={"Cookie": "kj_lang=en"}):
+        yield
+
+
+def test_a_login_code_is_six_digits_sent_by_sms_and_stored_only_hashed(app, db_session, make_user):
+    user = verified_user(make_user)
+    row = codes.send_code(user.phone, CodePurpose.LOGIN, ip="10.0.0.1")
+    message = db_session.get(SmsMessage, row.message_id)
+    code = message.params["code"]
+    assert re.fullmatch(r"\d{6}", code)
+    assert message.body == f"【跨境采购】您的登录验证码为{code}，5分钟内有效。如非本人操作，请忽略本短信。"
+    assert code not in row.code_hash and len(row.code_hash) == 64
+    assert row.expires_at - row.created_at == timedelta(minutes=5)
+    assert codes.login_with_code(user.phone, code) is user
+
+
+def test_a_code_works_once(app, db_session, make_user):
+    user = verified_user(make_user)
+    codes.send_code(user.phone, CodePurpose.LOGIN, ip=None)
+    code = code_sent_to(db_session, user.phone)
+    codes.login_with_code(user.phone, code)
+    with pytest.raises(codes.CodeError, match="already been used"):
+        codes.login_with_code(user.phone, code)
+
+
+def test_a_code_expires_after_five_minutes(app, db_session, make_user):
+    user = verified_user(make_user)
+    row = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None)
+    code = code_sent_to(db_session, user.phone)
+    with pytest.raises(codes.CodeError, match="expired"):
+        codes.login_with_code(user.phone, code, now=row.created_at + timedelta(minutes=5, seconds=1))
+    assert codes.login_with_code(user.phone, code, now=row.created_at + timedelta(minutes=4, seconds=59)) is user
+
+
+def test_five_wrong_tries_void_the_code(app, db_session, make_user):
+    user = verified_user(make_user)
+    codes.send_code(user.phone, CodePurpose.LOGIN, ip=None)
+    code = code_sent_to(db_session, user.phone)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for left in (4, 3, 2, 1):
+        with pytest.raises(codes.CodeError, match=f"{left} tries left") as e:
+            codes.login_with_code(user.phone, wrong)
+        assert e.value.keep
+    with pytest.raises(codes.CodeError, match="no longer works"):
+        codes.login_with_code(user.phone, wrong)
+    with pytest.raises(codes.CodeError, match="no longer works"):
+        codes.login_with_code(user.phone, code)
+
+
+def test_a_new_code_replaces_the_previous_one(app, db_session, make_user):
+    user = verified_user(make_user)
+    first = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None)
+    old = code_sent_to(db_session, user.phone)
+    codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=first.created_at + timedelta(seconds=61))
+    new = code_sent_to(db_session, user.phone)
+    assert first.voided_at is not None
+    if old != new:
+        with pytest.raises(codes.CodeError):
+            codes.login_with_code(user.phone, old)
+    assert codes.login_with_code(user.phone, new) is user
+
+
+def test_numbers_without_a_verified_account_get_no_sms_and_no_login(app, db_session, make_user):
+    make_user(phone="+8613600002222")  # has the number, never verified it
+    row = codes.send_code("+8613600002222", CodePurpose.LOGIN, ip=None)
+    assert row.user_id is None and row.message_id is None
+    with pytest.raises(codes.CodeError, match="not correct"):
+        codes.login_with_code("+8613600002222", "123456")
+
+
+# --- rate limits ----------------------------------------------------------------------------
+
+def test_one_code_a_minute_five_an_hour_ten_a_day_per_number(app, db_session, make_user):
+    user = verified_user(make_user)
+    t0 = utcnow() - timedelta(days=2)
+    codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=t0)
+    with pytest.raises(codes.RateLimited) as e:
+        codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=t0 + timedelta(seconds=20))
+    assert e.value.retry_after == 40
+    for minute in (1, 2, 3, 4):
+        codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=t0 + timedelta(minutes=minute, seconds=1))
+    with pytest.raises(codes.RateLimited) as e:  # the sixth within the hour
+        codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=t0 + timedelta(minutes=10))
+    assert e.value.retry_after == 50 * 60
+    for hour in (1, 2, 3, 4, 5):
+        codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=t0 + timedelta(hours=hour, minutes=1))
+    with pytest.raises(codes.RateLimited):  # the eleventh within the day
+        codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=t0 + timedelta(hours=12))
+    codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=t0 + timedelta(days=1, seconds=1))
+
+
+def test_codes_per_ip_are_limited_across_numbers(app, db_session, use_config):
+    use_config(SMS_CODE_LIMITS_PER_IP="3/hour")
+    for n in range(3):
+        codes.send_code(f"+861360000300{n}", CodePurpose.LOGIN, ip="203.0.113.9")
+    with pytest.raises(codes.RateLimited, match="your network"):
+        codes.send_code("+8613600003009", CodePurpose.LOGIN, ip="203.0.113.9")
+    codes.send_code("+8613600003009", CodePurpose.LOGIN, ip="203.0.113.10")
+
+
+def test_the_refusal_is_in_the_users_language(client, db_session):
+    client.post("/login/code/send", data={"phone": "13600004444"})
+    response = client.post("/login/code/send", data={"phone": "13600004444"})
+    assert response.status_code == 429
+    assert "发送到该号码的验证码过多" in response.get_data(as_text=True)
+    client.set_cookie("kj_lang", "en")
+    response = client.post("/login/code/send", data={"phone": "13600004444"})
+    assert response.status_code == 429
+    assert "Too many codes were sent to this number. Please try again in" in response.get_data(as_text=True)
+    assert db_session.scalar(select(PhoneCode.id).where(PhoneCode.phone == "+8613600004444")) is not None
+
+
+# --- through the pages ------------------------------------------------------------------------
+
+def test_signing_in_with_a_code(client, db_session, make_user):
+    user = verified_user(make_user, phone="+8613600005555")
+    login_page = client.get("/login").get_data(as_text=True)
+    assert "短信验证码登录" in login_page
+    response = client.post("/login/code/send", data={"phone": "136 0000 5555"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and 'id="code-login"' in response.get_data(as_text=True)
+    assert "<html" not in response.get_data(as_text=True), "htmx gets the fragment alone"
+    code = code_sent_to(db_session, user.phone)
+    response = client.post("/login/code", data={"phone": user.phone, "code": code, "next": "/account"})
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    assert user.name in client.get("/account").get_data(as_text=True)
+
+
+def test_a_wrong_code_counts_even_though_the_page_shows_an_error(client, db_session, make_user):
+    user = verified_user(make_user, phone="+8613600006666")
+    client.post("/login/code/send", data={"phone": user.phone})
+    code = code_sent_to(db_session, user.phone)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    response = client.post("/login/code", data={"phone": user.phone, "code": wrong})
+    assert response.status_code == 422 and "还可以尝试 4 次" in response.get_data(as_text=True)
+    row = db_session.scalar(select(PhoneCode).where(PhoneCode.phone == user.phone))
+    db_session.refresh(row)
+    assert row.attempts == 1
+    response = client.post("/login/code", data={"phone": user.phone, "code": "12ab"})
+    assert response.status_code == 422 and "请输入短信中的 6 位验证码" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302, "still signed out"
+
+
+def test_verifying_a_phone_number_on_the_profile_page(client, db_session, make_user, login):
+    user = make_user(phone="+8613600007777")
+    login(client, user)
+    page = client.get("/account").get_data(as_text=True)
+    assert "验证手机号" in page
+    response = client.post("/account/phone/send", data={"phone": "13600008888"})
+    assert response.status_code == 200
+    code = code_sent_to(db_session, "+8613600008888")
+    response = client.post("/account/phone/verify", data={"phone": "+8613600008888", "code": code})
+    assert response.status_code == 303
+    db_session.expire_all()
+    assert user.phone == "+8613600008888"
+    assert db_session.get(SmsProfile, user.id).verified_phone == "+8613600008888"
+    assert "+8613600008888 已验证" in client.get("/account").get_data(as_text=True)
+
+
+def test_a_number_verified_on_another_account_is_refused(client, db_session, make_user, login):
+    verified_user(make_user, phone="+8613600009999")
+    login(client, make_user())
+    response = client.post("/account/phone/send", data={"phone": "+8613600009999"})
+    assert response.status_code == 422
+    assert "该手机号已在其他账户上验证" in response.get_data(as_text=True)
+
+
+def test_opting_out_on_the_profile_page(client, db_session, make_user, login):
+    user = make_user(phone="+8613600001212")
+    login(client, user)
+    response = client.post("/account/sms-preferences", data={"receive": ["payments"]})
+    assert response.status_code == 303
+    assert services.notify("order_paid", user, order_no="KJ-1", amount="¥1.00") is None
+    assert services.notify("ticket_replied", user, ticket_no="T-1") is None
+    assert services.notify("statement_ready", user, period="2026-10") is not None
+    html = client.get("/account").get_data(as_text=True)
+    assert re.search(r'value="payments"[^>]*checked|checked[^>]*value="payments"', html)
+    assert not re.search(r'value="orders"[^>]*checked|checked[^>]*value="orders"', html)

@@ -1,0 +1,137 @@
+"""Queueing after the commit, delivery through a real worker, dedup, and the outbox page."""
+from __future__ import annotations
+
+import threading
+
+from redis import Redis
+from rq import Queue
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.notifications import jobs, services
+from app.notifications.models import SmsMessage, SmsStatus
+from app.notifications.services import Recipient, notify
+
+from tests.conftest import PortalClient
+
+from tests.notifications.conftest import run_worker, stop_process
+
+
+def test_a_message_is_enqueued_only_when_its_transaction_commits(app, db_session, redis_url, queue_name):
+    q = Queue(queue_name, connection=Redis.from_url(redis_url))
+    message = notify("order_paid", Recipient("13800138000", "zh_CN"), order_no="KJ-1001", amount="¥1,280.00")
+    # A second message in the same transaction releases a savepoint: still no commit.
+    notify("order_paid", Recipient("13800138001", "zh_CN"), order_no="KJ-1001", amount="¥1,280.00")
+    assert message.status == SmsStatus.QUEUED
+    assert q.count == 0, "nothing may reach the queue before the commit"
+    db_session.rollback()
+    assert q.count == 0, "a rolled-back message is never sent"
+
+    message = notify("order_paid", Recipient("13800138000", "zh_CN"), order_no="KJ-1002", amount="¥99.00")
+    other = notify("order_paid", Recipient("13800138001", "zh_CN"), order_no="KJ-1002", amount="¥99.00")
+    db_session.commit()
+    assert [job.args for job in q.get_jobs()] == [(message.id,), (other.id,)]
+    assert message.body == "【跨境采购】您的订单KJ-1002已支付成功，金额¥99.00。我们将尽快安排发货。"
+
+
+def test_outbox_messages_are_sent_by_a_real_worker_on_real_redis(app, committed, redis_url, queue_name):
+    user = committed.user(phone="+8613911112222", language="en")
+    staff = committed.user(role=None, staff_role="agent")
+    message = notify("ticket_replied", user, ticket_no="T-77")
+    db.session.commit()
+    message_id = message.id
+
+    out = stop_process_after(run_worker(redis_url, queue_name))
+    db.session.expire_all()
+    sent = db.session.get(SmsMessage, message_id)
+    assert sent.status == SmsStatus.SENT, out
+    assert sent.provider == "outbox" and sent.provider_id.startswith("outbox-")
+    assert sent.attempts == 1 and sent.sent_at is not None
+    assert sent.body == "[Kuajing] There is a new reply on your ticket T-77. Sign in to read it."
+
+    app.test_client_class = PortalClient
+    client = app.test_client()
+    assert client.post("/login", data={"email": staff.email, "password": committed.PASSWORD}).status_code == 303
+    html = client.get("/outbox").get_data(as_text=True)
+    assert "There is a new reply on your ticket T-77" in html and "+8613911112222" in html
+
+
+def stop_process_after(proc) -> str:
+    proc.wait(60)
+    return stop_process(proc)
+
+
+def test_the_same_event_makes_one_message(app, db_session, queue_name):
+    user_phone = Recipient("+8613800138000", "zh_CN")
+    first = notify("refund_completed", user_phone, dedup_key="refund:42", order_no="KJ-9", amount="¥10.00")
+    again = notify("refund_completed", user_phone, dedup_key="refund:42", order_no="KJ-9", amount="¥10.00")
+    db_session.commit()
+    assert again.id == first.id
+    count = db_session.scalar(select(func.count()).select_from(SmsMessage).where(SmsMessage.dedup_key == "refund:42"))
+    assert count == 1
+
+
+def test_a_job_run_twice_sends_once(app, db_session, use_stub, queue_name):
+    message = notify("order_paid", Recipient("+8613800138000", "zh_CN"), order_no="KJ-5", amount="¥5.00")
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "sent"
+    assert jobs.send_sms(message.id) == "skipped"
+    assert [m["session"] for m in use_stub.stub.accepted] == [f"sms:{message.id}"]
+
+
+def test_two_workers_racing_for_one_message_send_it_once(app, committed, use_stub, queue_name):
+    message = notify("order_paid", Recipient("+8613800138000", "zh_CN"), order_no="KJ-6", amount="¥6.00")
+    db.session.commit()
+    message_id = message.id
+    # Hold the provider call open so both jobs overlap for certain.
+    gate, release = threading.Event(), threading.Event()
+    provider = _slow_provider(app, gate, release)
+    results: list[str] = []
+
+    def job() -> None:
+        with app.app_context():
+            app.extensions["kj_sms_provider"] = provider
+            results.append(jobs.send_sms(message_id))
+
+    first = threading.Thread(target=job)
+    first.start()
+    assert gate.wait(10)
+    second = threading.Thread(target=job)
+    second.start()
+    second.join(10)
+    release.set()
+    first.join(10)
+    assert sorted(results) == ["sent", "skipped"]
+    assert len(use_stub.stub.accepted) == 1
+
+
+def _slow_provider(app, gate, release):
+    with app.app_context():
+        from app.notifications.provider import get_provider
+
+        real = get_provider()
+
+    class Slow:
+        name = real.name
+
+        def send(self, request):
+            gate.set()
+            release.wait(10)
+            return real.send(request)
+
+    return Slow()
+
+
+def test_essential_messages_ignore_opt_outs_and_optional_ones_respect_them(app, db_session, make_user, queue_name):
+    user = make_user(phone="+8613700001111")
+    services.set_opt_outs(user, {"orders"})
+    assert notify("order_paid", user, order_no="KJ-1", amount="¥1.00") is None
+    assert notify("ticket_replied", user, ticket_no="T-1") is not None
+    assert notify("phone_verification", user, code="123456", minutes=5) is not None
+
+
+def test_recipients_get_their_own_language(app, db_session, make_user, queue_name):
+    zh = make_user(phone="+8613700002222", language="zh_CN")
+    en = make_user(phone="+8613700003333", language="en")
+    assert notify("statement_ready", zh, period="2026-10").body == "【跨境采购】您2026-10的对账单已生成，请登录平台下载。"
+    assert notify("statement_ready", en, period="2026-10").body == "[Kuajing] Your statement for 2026-10 is ready. Sign in to download it."

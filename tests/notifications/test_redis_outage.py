@@ -1,0 +1,81 @@
+"""Redis down when a message is created: the request still succeeds, and the message is
+sent by the sweep and a real worker once Redis is back."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.core.models import utcnow
+from app.extensions import db
+from app.notifications import jobs
+from app.notifications.models import SmsMessage, SmsStatus
+from app.notifications.services import notify
+from tests.conftest import PortalClient
+from tests.notifications.conftest import run_worker, stop_process
+
+
+def test_message_created_while_redis_is_down_is_sent_after_it_returns(app, committed, use_config, throwaway_redis,
+                                                                        queue_name):
+    use_config(REDIS_URL=throwaway_redis.url)
+    owner = committed.user(role="owner", language="zh_CN")
+    db.session.commit()
+    # Redis is not running: the invitation (and its SMS) must still be saved.
+    assert not throwaway_redis.answers()
+    app.test_client_class = PortalClient
+    client = app.test_client()
+    assert client.post("/login", data={"email": owner.email, "password": committed.PASSWORD}).status_code == 303
+    response = client.post("/members/invite", data={"email": "new.member@example.test", "phone": "13812345678",
+                                                     "role": "buyer"})
+    assert response.status_code == 200
+    message = db.session.scalar(db.select(SmsMessage).where(SmsMessage.event == "member_invitation"))
+    assert message.status == SmsStatus.QUEUED and message.phone == "+8613812345678"
+    assert "/invite/" in message.body and message.body.startswith("【跨境采购】")
+    message_id = message.id
+
+    # Not yet overdue: the sweep leaves a fresh message to its own job.
+    throwaway_redis.start()
+    assert jobs.sweep() == 0
+    # A minute later nobody has sent it: the sweep (run by `rq cron`) enqueues it again.
+    db.session.execute(db.update(SmsMessage).where(SmsMessage.id == message_id)
+                       .values(next_attempt_at=utcnow() - timedelta(minutes=2)))
+    db.session.commit()
+    assert jobs.sweep() == 1
+
+    out = run_worker(throwaway_redis.url, queue_name)
+    out.wait(60)
+    log = stop_process(out)
+    db.session.expire_all()
+    sent = db.session.get(SmsMessage, message_id)
+    assert sent.status == SmsStatus.SENT and sent.attempts == 1, log
+
+
+def test_a_worker_that_died_mid_send_is_recovered_by_the_sweep(app, committed, queue_name):
+    message = notify("ticket_replied", ("+8613800138000", "en"), ticket_no="T-9")
+    db.session.commit()
+    db.session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id)
+                       .values(status=SmsStatus.SENDING, attempts=1,
+                               updated_at=utcnow() - timedelta(minutes=11)))
+    db.session.commit()
+    assert jobs.sweep() == 1
+    assert jobs.send_sms(message.id) == "sent"
+    db.session.expire_all()
+    assert db.session.get(SmsMessage, message.id).attempts == 2
+
+
+def test_the_sweep_runs_every_minute_under_rq_cron(redis_url):
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    cron = CronScheduler(connection=Redis.from_url(redis_url))
+    cron.load_config_from_file("app.notifications.cron")
+    [job] = cron.get_jobs()
+    assert job.func is jobs.sweep and job.interval == 60
+
+
+def test_flask_sms_sweep_command(app, committed, queue_name):
+    message = notify("ticket_replied", ("+8613800138000", "en"), ticket_no="T-10")
+    db.session.commit()
+    db.session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id)
+                       .values(next_attempt_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["sms-sweep"])
+    assert result.output.strip() == "1 message(s) enqueued"
