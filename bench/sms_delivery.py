@@ -2,7 +2,7 @@
 worker on real Redis and PostgreSQL (SMS_PROVIDER=outbox).
 
 Each worker class is measured as the Procfile would start it
-(`rq worker --worker-class app.notifications.worker.<class>`). The baseline, measured in
+(`rq worker --worker-class app.core.worker.<class>`). The baseline, measured in
 the same run on the same worker, is an empty RQ job: the ratio is what our job (row lock
 and claim, provider call, record, two commits) costs on top of RQ itself.
 
@@ -66,7 +66,7 @@ def measure(app, worker_class: str) -> dict[str, float]:
     env = bench_env(RQ_QUEUE=queue_name, SMS_PROVIDER="outbox", PYTHONPATH=str(ROOT))
     worker = subprocess.Popen(
         [str(VENV_BIN / "rq"), "worker", "--url", app.config["REDIS_URL"], "--worker-class",
-         f"app.notifications.worker.{worker_class}", "--logging_level", "WARNING", queue_name],
+         f"app.core.worker.{worker_class}", "--logging_level", "WARNING", queue_name],
         cwd=ROOT, env=env, stdout=LOG.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
     try:
         with app.app_context():

@@ -5,24 +5,14 @@ context of its own unless it is already inside one (tests, the CLI).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import current_app
+
+from app.core.jobs import job_context
 
 PROGRESS_TTL = 24 * 3600
-
-
-@contextmanager
-def _app_context() -> Iterator[None]:
-    if has_app_context():
-        yield
-        return
-    from app import create_app
-
-    with create_app().app_context():
-        yield
 
 
 def progress_key(import_id: int) -> str:
@@ -57,7 +47,7 @@ def _reporter(import_id: int) -> Callable[[int, int], None]:
 
 def run_price_list_import(import_id: int) -> str:
     """Check the stored file and apply it whole, or record every bad row and change nothing."""
-    with _app_context():
+    with job_context():
         from app.catalog import importer
         from app.catalog.models import ImportStatus, PriceListImport
         from app.catalog.services import today
@@ -95,7 +85,7 @@ def run_price_list_import(import_id: int) -> str:
 
 def refresh_products(product_ids: list[int] | None) -> int:
     """Recompute stored best prices after an FX rate or tax category change."""
-    with _app_context():
+    with job_context():
         from app.catalog.services import refresh_best_prices
         from app.extensions import db
 

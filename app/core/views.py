@@ -1,7 +1,7 @@
 """Home page, language switch and health check."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+from flask import Blueprint, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import text
 

@@ -9,21 +9,19 @@ once Redis is back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
-from flask import Flask, current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.jobs import job_context
 from app.extensions import db
 
 log = logging.getLogger(__name__)
 
 _PENDING = "kj_sms_enqueue"
 _JOB_OPTIONS = {"job_timeout": 60, "failure_ttl": 7 * 24 * 3600}
-_app: Flask | None = None
 
 
 # --- enqueue after commit --------------------------------------------------------------
@@ -80,29 +78,6 @@ def enqueue(message_ids: list[int], delay: int | None = None) -> int:
     return done
 
 
-# --- running inside the app -------------------------------------------------------------
-
-def set_app(app: Flask) -> None:
-    """Give jobs the app to run in (the worker class does this before it forks)."""
-    global _app
-    _app = app
-
-
-@contextmanager
-def app_context() -> Iterator[None]:
-    if has_app_context():
-        yield
-        return
-    global _app
-    if _app is None:
-        from app import create_app
-
-        _app = create_app()
-    with _app.app_context():
-        try:
-            yield
-        finally:
-            db.session.remove()
 
 
 # --- jobs ---------------------------------------------------------------------------------
@@ -116,7 +91,7 @@ def send_sms(message_id: int) -> str:
     from app.notifications import services
     from app.notifications.provider import get_provider
 
-    with app_context():
+    with job_context():
         provider = get_provider()
         message = services.claim(message_id, provider.name)
         if message is None:
@@ -144,7 +119,7 @@ def sweep() -> int:
     """Enqueue every message that is overdue and not going to be sent otherwise."""
     from app.notifications import services
 
-    with app_context():
+    with job_context():
         ids = services.lost_messages()
         db.session.commit()
         if ids:

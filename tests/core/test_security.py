@@ -147,3 +147,13 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one(make_app):
     spoofed = direct.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.9"},
                                        environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert spoofed.get_data(as_text=True) == "127.0.0.1"
+
+
+def test_navigation_hides_the_outbox_where_the_page_is_off(make_app, make_user):
+    from app.core.navigation import items_for
+
+    staff = make_user(staff_role="agent")
+    for flag, shown in ((True, True), (False, False)):
+        with make_app(SMS_OUTBOX_PAGE=flag).test_request_context("/"):
+            endpoints = {item.endpoint for item in items_for(staff)}
+        assert ("notifications.outbox" in endpoints) is shown

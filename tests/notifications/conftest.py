@@ -131,7 +131,7 @@ def run_worker(redis_url: str, queue: str, *, scheduler: bool = False, burst: bo
                **extra: str) -> subprocess.Popen:
     """A real `rq worker` process, as the Procfile starts it, on `queue`."""
     args = [str(VENV_BIN / "rq"), "worker", "--url", redis_url,
-            "--worker-class", "app.notifications.worker.AppWorker"]
+            "--worker-class", "app.core.worker.AppWorker"]
     if scheduler:
         args.append("--with-scheduler")
     if burst:

@@ -1,7 +1,7 @@
 """RQ workers that build the Flask app once, at start, instead of once per job.
 
-    rq worker --with-scheduler --worker-class app.notifications.worker.AppWorker
-    rq worker --with-scheduler --worker-class app.notifications.worker.AppSimpleWorker
+    rq worker --with-scheduler --worker-class app.core.worker.AppWorker
+    rq worker --with-scheduler --worker-class app.core.worker.AppSimpleWorker
 
 `AppWorker` forks a work horse per job (RQ's default isolation: a crashing or leaking
 job cannot take the worker down); the app is built before the fork, so each horse
@@ -22,10 +22,10 @@ class _AppMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from app import create_app
-        from app.notifications import jobs
+        from app.core.jobs import set_app
 
         self.flask_app = create_app()
-        jobs.set_app(self.flask_app)
+        set_app(self.flask_app)
 
     def perform_job(self, job, queue, *args: Any, **kwargs: Any) -> bool:
         from app.extensions import db
