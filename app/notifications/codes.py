@@ -24,7 +24,7 @@ from app.accounts.models import User
 from app.core.models import utcnow
 from app.extensions import db
 from app.notifications import services
-from app.notifications.models import CodePurpose, PhoneCode, SmsProfile, as_utc
+from app.notifications.models import CodePurpose, PhoneCode, SmsProfile
 
 EVENT_FOR = {CodePurpose.LOGIN: "login_code", CodePurpose.VERIFY_PHONE: "phone_verification"}
 
@@ -68,7 +68,7 @@ def _wait(column, value: str, limits: str, now: datetime) -> int:
             select(PhoneCode.created_at).where(column == value, PhoneCode.created_at > now - window)
             .order_by(PhoneCode.created_at.desc()).offset(item.amount - 1).limit(1))
         if blocking is not None:
-            longest = max(longest, math.ceil((as_utc(blocking) + window - now).total_seconds()))
+            longest = max(longest, math.ceil((blocking + window - now).total_seconds()))
     return longest
 
 
@@ -150,7 +150,7 @@ def check_code(phone: str, purpose: CodePurpose, code: str, *, user: User | None
         raise CodeError(_l("This code has already been used. Request a new one."))
     if row.voided_at is not None:
         raise CodeError(_l("This code no longer works after too many wrong tries. Request a new one."))
-    if as_utc(row.expires_at) <= now:
+    if row.expires_at <= now:
         raise CodeError(_l("This code has expired. Request a new one."))
     ok = hmac.compare_digest(row.code_hash, _hash(row.nonce, phone, code.strip()))
     if not ok or row.user_id is None:

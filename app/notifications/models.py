@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
@@ -22,11 +22,6 @@ class SmsStatus(str, enum.Enum):
 class CodePurpose(str, enum.Enum):
     LOGIN = "login"
     VERIFY_PHONE = "verify_phone"
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _values(e: type[enum.Enum]) -> list[str]:
@@ -105,7 +100,7 @@ class PhoneCode(db.Model):
 
     def is_usable(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
-        return self.consumed_at is None and self.voided_at is None and as_utc(self.expires_at) > now
+        return self.consumed_at is None and self.voided_at is None and self.expires_at > now
 
 
 class SmsProfile(TimestampMixin, db.Model):

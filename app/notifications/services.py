@@ -19,7 +19,7 @@ from app.core.models import utcnow
 from app.core.validators import normalize_phone
 from app.extensions import db
 from app.notifications import events
-from app.notifications.models import SmsMessage, SmsProfile, SmsStatus, as_utc
+from app.notifications.models import SmsMessage, SmsProfile, SmsStatus
 from app.notifications.provider import Delivered, Rejected, SendResult, SmsRequest
 
 
@@ -141,7 +141,7 @@ def claim(message_id: int, provider_name: str, now: datetime | None = None) -> S
     message = db.session.scalar(
         select(SmsMessage).where(SmsMessage.id == message_id).with_for_update(skip_locked=True))
     # One second of slack for the scheduler's clock; an earlier run is a stray duplicate.
-    if message is None or message.status != SmsStatus.QUEUED or as_utc(message.next_attempt_at) > now + timedelta(seconds=1):
+    if message is None or message.status != SmsStatus.QUEUED or message.next_attempt_at > now + timedelta(seconds=1):
         return None
     message.status = SmsStatus.SENDING
     message.attempts += 1
