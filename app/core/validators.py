@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # GB 32100-2015: 18 characters from this alphabet, the last a check character.
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -21,16 +22,17 @@ def is_valid_uscc(code: str) -> bool:
     return uscc_check_char(code[:17]) == code[17]
 
 
-_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_CN_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 def normalize_phone(raw: str) -> str | None:
     """A phone number in E.164 (+8613800138000), or None when it is not one.
 
-    A bare 11-digit Chinese mobile number is taken as +86.
+    A bare 11-digit Chinese mobile number is taken as +86. Full-width digits, as
+    Chinese input methods type them, count as digits; other scripts' digits do not.
     """
-    digits = re.sub(r"[\s\-()]", "", raw or "")
+    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw or ""))
     if digits.startswith("0086"):
         digits = "+86" + digits[4:]
     if _CN_MOBILE.match(digits):
