@@ -148,8 +148,16 @@ def calculate(c: CalcInput) -> LandedCost:
         return compute(currency=c.currency, unit_price_minor=c.unit_price_minor, quantity=c.quantity,
                        fx_rate=c.fx_rate, rates=c.rates, regime=c.regime, shipping_minor=c.shipping_minor,
                        insurance_minor=c.insurance_minor, ytd_fen=c.ytd_fen)
-    except LandedCostError as e:  # parse() checks the same things; kept as a safety net
-        raise InputError(e.field, e.message) from None
+    except LandedCostError as e:  # parse() checks the inputs one by one; this is their sum
+        raise InputError(e.field, _cost_error(e)) from None
+
+
+def _cost_error(e: LandedCostError) -> str:
+    if e.message == "the order's value is too large":
+        return _("The order's value is too large to cost (at most %(max)s dutiable).", max="¥100,000,000,000")
+    if e.message == "the taxes are too large":
+        return _("The taxes at this rate are too large to cost; check the rate.")
+    return _("This value cannot be costed.")
 
 
 DEFAULTS = {"unit_price": "", "currency": "USD", "quantity": "1", "shipping": "0", "insurance": "0",

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from app.catalog.landed_cost import (
+    PRECISION,
     LandedCost,
     LandedCostError,
     PriceTier,
@@ -102,7 +103,9 @@ def landed(f: OfferFacts, quantity: int, rates: TaxRates, ytd_fen: int = 0) -> L
 
     unit = unit_price_for(quantity, f.unit_price_minor, f.tiers)
     goods = unit * quantity
-    insurance = round_half_up(Decimal(goods) * Decimal(f.insurance_rate))
+    with localcontext() as ctx:  # stored data may be out of bounds; compute() refuses it
+        ctx.prec = PRECISION
+        insurance = round_half_up(Decimal(goods) * Decimal(f.insurance_rate))
     return compute(currency=f.currency, unit_price_minor=f.unit_price_minor, tiers=f.tiers,
                    quantity=quantity, fx_rate=Decimal(f.fx_rate), rates=rates, regime=f.regime,
                    shipping_minor=f.shipping.cost(quantity, goods), insurance_minor=insurance,

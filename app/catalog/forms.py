@@ -13,7 +13,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 
 from app.catalog.calculator import CURRENCIES
 from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
-from app.core.money import MoneyError, to_major, to_minor
+from app.catalog import numbers
+from app.catalog.numbers import N_
+from app.core.money import MoneyError, minor_digits, to_major, to_minor
 
 
 def _required() -> InputRequired:
@@ -140,22 +142,38 @@ class MoneyField(StringField):
                 raise ValueError(_l("Enter an amount of 0 or more."))
 
 
+TIER_FORMAT = N_("Write tiers as quantity:price, e.g. 10:11.50; 50:9.90 (quantities from 2).")
+TIER_PRICE = N_("The tier price for %(qty)s units must be an amount from 0 to %(max)s %(currency)s "
+                "with at most %(n)s decimal places.")
+TIER_TWICE = N_("Each tier quantity may appear once.")
+
+
 def parse_tiers(text: str, currency: str) -> list[dict[str, int]]:
-    """"10:11.50; 50:9.90" → [{"min_quantity": 10, "unit_minor": 1150}, ...]; raises ValueError."""
+    """"10:11.50; 50:9.90" → [{"min_quantity": 10, "unit_minor": 1150}, ...]; raises NumberError.
+
+    Quantities are whole numbers from 2, prices amounts from 0 to numbers.MAX_MINOR minor
+    units: the same limits as the base price, for the ops form and the CSV importer alike.
+    """
     tiers = []
     for part in (text or "").replace("\n", ";").split(";"):
         if not part.strip():
             continue
         qty, sep, price = part.partition(":")
-        if not sep or not qty.strip().isdigit() or int(qty) < 2:
-            raise ValueError(_l("Write tiers as quantity:price, e.g. 10:11.50; 50:9.90 (quantities from 2)."))
         try:
-            minor = to_minor(price.strip(), currency)
-        except MoneyError:
-            raise ValueError(_l("A tier price is not a valid amount in %(currency)s.", currency=currency)) from None
-        tiers.append({"min_quantity": int(qty), "unit_minor": minor})
+            quantity = numbers.parse_int(qty, lo=2) if sep else None
+        except numbers.NumberError:
+            quantity = None
+        if quantity is None:
+            raise numbers.NumberError(TIER_FORMAT)
+        try:
+            minor = numbers.parse_money(price, currency)
+        except numbers.NumberError:
+            raise numbers.NumberError(TIER_PRICE, qty=quantity, currency=currency,
+                                      max=f"{to_major(numbers.MAX_MINOR, currency):,}",
+                                      n=minor_digits(currency)) from None
+        tiers.append({"min_quantity": quantity, "unit_minor": minor})
     if len({t["min_quantity"] for t in tiers}) != len(tiers):
-        raise ValueError(_l("Each tier quantity may appear once."))
+        raise numbers.NumberError(TIER_TWICE)
     return sorted(tiers, key=lambda t: t["min_quantity"])
 
 
@@ -205,8 +223,8 @@ class OfferForm(FlaskForm):
 
         try:
             tiers = parse_tiers(self.price_tiers.data or "", self.currency())
-        except ValueError as e:
-            self.price_tiers.errors.append(str(e))
+        except numbers.NumberError as e:
+            self.price_tiers.errors.append(e.message())
             return None
         try:
             prices = [self._minor(f) for f in (self.unit_price, self.shipping_base, self.shipping_per_unit,

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 
 from app.catalog.forms import format_tiers, parse_tiers
 from app.catalog.landed_cost import Regime
+from app.catalog.numbers import NumberError
 from app.catalog.models import Offer, Product, Supplier
 from app.catalog.services import record_price_points, refresh_best_prices
 from app.core.money import MoneyError, to_major, to_minor
@@ -98,8 +99,8 @@ def _row(raw: dict[str, str], currency: str, products: dict[str, int], today: da
         raise RowError("regime", N_("must be retail or general"))
     try:
         tiers = parse_tiers(raw.get("tiers") or "", currency)
-    except ValueError:
-        raise RowError("tiers", N_("write tiers as quantity:price, e.g. 10:11.50; 50:9.90")) from None
+    except NumberError as e:
+        raise RowError("tiers", e.reason) from None
     rate_raw = (raw.get("insurance_rate") or "0").strip()
     try:
         insurance = Decimal(rate_raw)
