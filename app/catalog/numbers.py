@@ -48,7 +48,7 @@ AT_MOST = N_("Enter at most %(max)s.")
 PLACES = N_("Use at most %(n)s decimal places.")
 NO_PLACES = N_("%(currency)s has no decimal places.")
 RATE = N_("Enter a rate from 0 to below 1, such as 0.13.")
-FX = N_("Enter a rate above 0 and at most 100,000.")
+FX = N_("Enter a rate above 0.")
 
 
 class NumberError(ValueError):
@@ -144,8 +144,10 @@ def parse_fx(raw: object, places: int = FX_PLACES) -> Decimal:
         value = parse_decimal(raw)
     except NumberError:
         raise NumberError(FX) from None
-    if value <= 0 or value > MAX_FX:
+    if value <= 0:
         raise NumberError(FX)
+    if value > MAX_FX:
+        raise NumberError(AT_MOST, max=_grouped(MAX_FX))
     if _places(value) > places:
         raise NumberError(PLACES, n=places)
     return value

@@ -125,8 +125,8 @@ def _filled(spec: Kind, obj: Any):
         values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
         if spec.initial:
             values.update(spec.initial(obj))
-    elif "product_id" in form._fields and request.args.get("product_id", "").isdigit():
-        values["product_id"] = int(request.args["product_id"])
+    elif "product_id" in form._fields and (product_id := ops_queries.whole(request.args.get("product_id"), 1)):
+        values["product_id"] = product_id
     form.process(formdata=None, data=values)
     return form
 

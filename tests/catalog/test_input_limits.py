@@ -77,3 +77,124 @@ def test_csv_negative_tier_is_a_row_error(ops_client, catalog, db_session, rq_qu
     job = import_errors(ops_client, db_session, rq_queue, tokyo, HEADER + f"T-1,{gtin},1200,10,5,1,retail,3:-1\n")
     assert job.status is ImportStatus.REJECTED
     assert [(e["row"], e["column"]) for e in job.errors] == [(2, "tiers")]
+
+
+# --- 2. one set of upper bounds ---------------------------------------------------------------
+
+@pytest.mark.parametrize("field,value,message", [
+    ("unit_price", "1e30", "Enter a number such as 12.50"),
+    ("unit_price", "1e999999999", "Enter a number such as 12.50"),
+    ("unit_price", "10000000001", "Enter at most 10,000,000,000."),
+    ("shipping_base", "1e20", "Enter a number such as 12.50"),
+    ("stock", "99999999999", "Enter a whole number from 0 to 2,147,483,647."),
+    ("moq", "99999999999", "Enter a whole number from 1 to 2,147,483,647."),
+    ("price_tiers", "10:1e30", "The tier price for 10 units must be an amount from 0 to 10,000,000,000.00 USD"),
+    ("price_tiers", "10:10000000000.01", "The tier price for 10 units"),
+])
+def test_offer_form_refuses_amounts_and_counts_out_of_range(ops_client, catalog, db_session, field, value, message):
+    s = catalog.comparison_scenario()
+    ny = s["offers"]["ny"]
+    r = ops_client.post(f"/ops/catalog/offers/{ny.id}/edit", data=offer_form(ny, s["product"], **{field: value}))
+    assert r.status_code == 422
+    assert message in r.get_data(as_text=True)
+    db_session.refresh(ny)
+    assert (ny.unit_price_minor, ny.stock, ny.moq) == (800, 500, 1)
+
+
+def test_largest_amounts_are_saved_and_the_pages_still_answer(ops_client, catalog, db_session):
+    s = catalog.comparison_scenario()
+    ny, product = s["offers"]["ny"], s["product"]
+    r = ops_client.post(f"/ops/catalog/offers/{ny.id}/edit", data=offer_form(
+        ny, product, unit_price="10000000000", price_tiers="10:10000000000", stock="2147483647", moq="1"))
+    assert r.status_code == 303
+    db_session.refresh(ny)
+    assert ny.unit_price_minor == 10 ** 12 and ny.stock == 2 ** 31 - 1
+    assert ops_client.get(f"/catalog/products/{product.id}/compare?quantity=10").status_code == 200
+    body = ops_client.get(f"/api/v1/products/{product.id}/offers?quantity=1000000").get_json()
+    row = next(o for o in body["offers"] if o["offer_id"] == ny.id)
+    assert row["can_serve"] is False and row["reasons"] == ["invalid"]
+
+
+def test_stored_huge_tier_does_not_break_the_comparison(buyer_client, catalog):
+    s = catalog.comparison_scenario()
+    s["offers"]["ny"].price_tiers = [{"min_quantity": 10, "unit_minor": 10 ** 32}]
+    catalog.session.flush()
+    pid = s["product"].id
+    assert buyer_client.get(f"/catalog/products/{pid}/compare?quantity=10").status_code == 200
+    body = buyer_client.get(f"/api/v1/products/{pid}/offers?quantity=10").get_json()
+    assert body["recommendation"]["offer_id"] != s["offers"]["ny"].id
+
+
+def test_csv_out_of_range_values_are_listed_row_by_row(ops_client, catalog, db_session, rq_queue):
+    s = catalog.comparison_scenario()
+    ny, gtin = s["suppliers"][1], s["product"].gtin
+    text = HEADER + "\n".join([
+        f"B-1,{gtin},1e30,10,5,1,retail,",              # 2 unit_price
+        f"B-2,{gtin},1e999999999,10,5,1,retail,",       # 3 unit_price (decimal.Overflow before)
+        f"B-3,{gtin},1.00,99999999999,5,1,retail,",     # 4 stock
+        f"B-4,{gtin},1.00,10,99999,1,retail,",          # 5 lead_time_days over 365
+        f"B-5,{gtin},1.00,10,5,99999999999,retail,",    # 6 moq
+        f"B-6,{gtin},1.00,10,5,1,retail,10:1e30",       # 7 tiers
+        f"B-7,{gtin},10000000000.01,10,5,1,retail,",    # 8 unit_price over 10^12 cents
+    ]) + "\n"
+    job = import_errors(ops_client, db_session, rq_queue, ny, text)
+    assert job.status is ImportStatus.REJECTED
+    assert [(e["row"], e["column"]) for e in job.errors] == [
+        (2, "unit_price"), (3, "unit_price"), (4, "stock"), (5, "lead_time_days"), (6, "moq"), (7, "tiers"),
+        (8, "unit_price")]
+    html = ops_client.get(f"/ops/catalog/imports/{job.id}").get_data(as_text=True)
+    assert "Enter a whole number from 0 to 365." in html
+
+
+def test_csv_duplicate_header_is_refused(ops_client, catalog, db_session, rq_queue):
+    s = catalog.comparison_scenario()
+    ny, gtin = s["suppliers"][1], s["product"].gtin
+    text = "supplier_sku,gtin,unit_price,stock,lead_time_days,unit_price\n" + f"D-1,{gtin},1.00,10,5,2.00\n"
+    job = import_errors(ops_client, db_session, rq_queue, ny, text)
+    assert job.status is ImportStatus.REJECTED
+    assert [(e["row"], e["column"]) for e in job.errors] == [(1, "unit_price")]
+    assert "column appears more than once" in ops_client.get(f"/ops/catalog/imports/{job.id}").get_data(as_text=True)
+    assert db_session.scalar(select(func.count(Offer.id)).where(Offer.supplier_sku == "D-1")) == 0
+
+
+# --- 4. ASCII digits only ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/landed-cost?unit_price=1&currency=CNY&quantity=²",
+    "/api/v1/landed-cost?unit_price=٣&currency=CNY&quantity=1",
+])
+def test_api_refuses_non_ascii_digits(client, path):
+    r = client.get(path)
+    assert r.status_code == 400 and r.get_json()["error"]["field"] in ("quantity", "unit_price")
+
+
+def test_pages_refuse_non_ascii_digits(buyer_client, catalog):
+    s = catalog.comparison_scenario()
+    pid = s["product"].id
+    page = buyer_client.get("/landed-cost?unit_price=1&currency=CNY&quantity=²")
+    assert page.status_code == 200 and "Enter a whole number of at least 1." in page.get_data(as_text=True)
+    search = buyer_client.get("/catalog?page=²")  # a bad page number shows the first page
+    assert search.status_code == 200 and "雪花秀保湿面霜" in search.get_data(as_text=True)
+    compare = buyer_client.get(f"/catalog/products/{pid}/compare?quantity=²")
+    assert compare.status_code == 200 and "Enter a whole number from 1 to 1000000." in compare.get_data(as_text=True)
+    api = buyer_client.get(f"/api/v1/products/{pid}/offers?quantity=²")
+    assert api.status_code == 400 and api.get_json()["error"]["field"] == "quantity"
+    assert buyer_client.get(f"/api/v1/products/{pid}/offers?quantity=٣").status_code == 400
+
+
+def test_ops_pages_refuse_non_ascii_digits(ops_client, catalog, db_session, rq_queue):
+    s = catalog.comparison_scenario()
+    assert ops_client.get("/ops/catalog/offers?page=²").status_code == 200
+    assert ops_client.get("/ops/catalog/offers?product_id=²").status_code == 200
+    assert ops_client.get("/ops/catalog/offers/new?product_id=²").status_code == 200
+    ny = s["offers"]["ny"]
+    r = ops_client.post(f"/ops/catalog/offers/{ny.id}/edit", data=offer_form(ny, s["product"], price_tiers="²:5"))
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Write tiers as quantity:price" in html and "invalid literal" not in html
+    r = ops_client.post(f"/ops/catalog/offers/{ny.id}/edit", data=offer_form(ny, s["product"], stock="٣"))
+    assert r.status_code == 422 and "Enter a whole number using the digits 0 to 9." in r.get_data(as_text=True)
+    r = ops_client.post("/ops/catalog/products/new", data={"gtin": "²²²²²²²²"})
+    assert r.status_code == 422
+    job = import_errors(ops_client, db_session, rq_queue, s["suppliers"][1],
+                        HEADER + f"U-1,{s['product'].gtin},1.00,²,5,1,retail,\n")
+    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "stock")]
