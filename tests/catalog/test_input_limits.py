@@ -198,3 +198,32 @@ def test_ops_pages_refuse_non_ascii_digits(ops_client, catalog, db_session, rq_q
     job = import_errors(ops_client, db_session, rq_queue, s["suppliers"][1],
                         HEADER + f"U-1,{s['product'].gtin},1.00,²,5,1,retail,\n")
     assert [(e["row"], e["column"]) for e in job.errors] == [(2, "stock")]
+
+
+# --- 5. huge results in the landed-cost API and page ------------------------------------------
+
+def test_api_refuses_an_order_too_large_to_count_exactly(client):
+    r = client.get("/api/v1/landed-cost?unit_price=1000000000&currency=USD&quantity=1000000&fx_rate=100000")
+    assert r.status_code == 400
+    assert r.get_json()["error"]["field"] == "quantity"
+    assert "too large" in r.get_json()["error"]["message"]
+    # the largest order allowed still answers exactly (a JSON number every client reads exactly)
+    ok = client.get("/api/v1/landed-cost?unit_price=10000000000&currency=CNY&quantity=10&fx_rate=1&vat_rate=0")
+    assert ok.status_code == 200 and ok.get_json()["landed_fen"] == 10 ** 13
+
+
+def test_consumption_tax_rate_near_one_is_costed_or_refused_never_500(client):
+    body = client.get("/api/v1/landed-cost?unit_price=100&currency=CNY&quantity=1&regime=general"
+                      "&vat_rate=0&consumption_tax_rate=0.9999999").get_json()
+    # (10,000 fen ÷ 0.0000001) × 0.9999999 = 99,999,990,000 fen
+    assert body["consumption_tax_fen"] == 99_999_990_000
+    r = client.get("/api/v1/landed-cost?unit_price=100000000&currency=CNY&quantity=1&regime=general"
+                   "&consumption_tax_rate=0.9999999")
+    assert r.status_code == 400 and r.get_json()["error"]["field"] == "consumption_tax_rate"
+
+
+def test_calculator_page_with_a_near_one_rate_answers(client):
+    client.set_cookie("kj_lang", "en")
+    r = client.get("/landed-cost?unit_price=100000000&currency=CNY&quantity=1&consumption_tax_rate=0.999999")
+    assert r.status_code == 200
+    assert "The taxes at this rate are too large to cost; check the rate." in r.get_data(as_text=True)
