@@ -227,3 +227,17 @@ def test_calculator_page_with_a_near_one_rate_answers(client):
     r = client.get("/landed-cost?unit_price=100000000&currency=CNY&quantity=1&consumption_tax_rate=0.999999")
     assert r.status_code == 200
     assert "The taxes at this rate are too large to cost; check the rate." in r.get_data(as_text=True)
+
+
+# --- 6. decimal.Overflow in the search and need filters ---------------------------------------
+
+def test_filters_with_exponents_are_field_errors(buyer_client, catalog):
+    s = catalog.comparison_scenario()
+    pid = s["product"].id
+    search = buyer_client.get("/catalog?min_price=1e99999999")
+    assert search.status_code == 200 and "Enter an amount in yuan, such as 199 or 1200.50." in search.get_data(as_text=True)
+    compare = buyer_client.get(f"/catalog/products/{pid}/compare?ytd_cny=1e99999999")
+    assert compare.status_code == 200 and "Enter an amount in yuan, such as 1200.50." in compare.get_data(as_text=True)
+    for ytd in ("1e99999999", "99999999999999999999"):
+        api = buyer_client.get(f"/api/v1/products/{pid}/offers?ytd_cny={ytd}")
+        assert api.status_code == 400 and api.get_json()["error"]["field"] == "ytd_cny"
