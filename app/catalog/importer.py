@@ -132,10 +132,20 @@ def _error(row: int, column: str, reason: tuple[str, dict[str, Any]]) -> dict[st
     return {"row": row, "column": column, "reason": msgid, "params": params}
 
 
+def file_problem(content: str) -> str | None:
+    """Why a decoded upload cannot be stored or read as CSV at all (a message id), or None."""
+    if "\x00" in content:  # a spreadsheet or binary file; PostgreSQL text cannot hold it either
+        return N_("The file contains NUL characters, so it is not a CSV text file. "
+                  "Save it as “CSV UTF-8” and try again.")[0]
+    return None
+
+
 def check(content: str, supplier: Supplier, today: date,
           progress: Callable[[int, int], None] = lambda done, total: None) -> Checked:
     """Parse and validate the whole file; every bad row is listed with row, column and reason."""
     errors: list[dict[str, Any]] = []
+    if (problem := file_problem(content)) is not None:
+        return Checked([], [_error(1, "", (problem, {}))], 0)
     reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header

@@ -172,6 +172,9 @@ def price_import(supplier_id: int):
         except UnicodeDecodeError:
             form.file.errors.append(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."))
         else:
+            if (problem := importer.file_problem(content)) is not None:
+                form.file.errors.append(_(problem))
+                return _import_page(supplier, form)
             job = PriceListImport(supplier=supplier, uploaded_by_id=current_user.id,
                                   filename=form.file.data.filename or "price-list.csv", content=content)
             db.session.add(job)
@@ -179,6 +182,10 @@ def price_import(supplier_id: int):
             if not jobs.enqueue(jobs.run_price_list_import, job.id):
                 flash(_("The file is saved but the background queue is not answering; it will not be imported until it is back. Please upload it again later."), "error")
             return redirect(url_for("catalog_ops.import_status", import_id=job.id), 303)
+    return _import_page(supplier, form)
+
+
+def _import_page(supplier: Supplier, form: forms.PriceListForm):
     recent = ops_queries.recent_imports(supplier.id)
     return render("catalog/ops/import.html", supplier=supplier, form=form, recent=recent,
                   columns=importer.COLUMNS, required=importer.REQUIRED, status=422 if form.errors else 200, **_vocab())

@@ -241,3 +241,22 @@ def test_filters_with_exponents_are_field_errors(buyer_client, catalog):
     for ytd in ("1e99999999", "99999999999999999999"):
         api = buyer_client.get(f"/api/v1/products/{pid}/offers?ytd_cny={ytd}")
         assert api.status_code == 400 and api.get_json()["error"]["field"] == "ytd_cny"
+
+
+# --- 7. NUL bytes in a CSV upload -------------------------------------------------------------
+
+def test_upload_with_nul_bytes_is_a_file_error(ops_client, catalog, db_session, rq_queue):
+    s = catalog.comparison_scenario()
+    gtin = s["product"].gtin
+    r = upload(ops_client, s["suppliers"][1].id, HEADER + f"N-1,{gtin},1.00,10,5,1,retail,\x00\n")
+    assert r.status_code == 422
+    assert "The file contains NUL characters" in r.get_data(as_text=True)
+    assert len(rq_queue) == 0 and db_session.scalar(select(func.count(PriceListImport.id))) == 0
+
+
+def test_importer_refuses_nul_bytes_itself(catalog):
+    from app.catalog import importer
+
+    s = catalog.comparison_scenario()
+    checked = importer.check(HEADER + "N-1,\x00,1.00,10,5,1,retail,\n", s["suppliers"][1], today())
+    assert [(e["row"], e["column"]) for e in checked.errors] == [(1, "")] and checked.rows == []
