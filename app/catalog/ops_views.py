@@ -62,6 +62,7 @@ ERRORS = {
     "code_taken": _l("Another tax category already uses this code."),
     "gtin_taken": _l("Another product already has this GTIN."),
     "no_supplier": _l("Choose a supplier."),
+    "no_product": _l("There is no product with this number."),
     "sku_taken": _l("This supplier already has an offer with this SKU."),
     "valid_range": _l("The end date must not be before the start date."),
     "cny_rate": _l("CNY needs no exchange rate."),

@@ -166,11 +166,13 @@ def save_product(product: Product | None, data: dict[str, Any]) -> Product:
 def save_offer(offer: Offer | None, data: dict[str, Any], day: date | None = None) -> Offer:
     """Create or change an offer, record today's price point and refresh the product's best price.
 
-    Raises CatalogError when the supplier already uses the SKU or the currency is not the supplier's.
+    Raises CatalogError when the supplier or product does not exist or the supplier already uses the SKU.
     """
     supplier = db.session.get(Supplier, data["supplier_id"])
     if supplier is None:
         raise CatalogError("no_supplier", "supplier_id")
+    if db.session.get(Product, data["product_id"]) is None:
+        raise CatalogError("no_product", "product_id")
     clash = db.session.scalar(select(Offer.id).where(Offer.supplier_id == supplier.id,
                                                      Offer.supplier_sku == data["supplier_sku"]))
     if clash and (offer is None or clash != offer.id):

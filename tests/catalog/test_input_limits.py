@@ -260,3 +260,15 @@ def test_importer_refuses_nul_bytes_itself(catalog):
     s = catalog.comparison_scenario()
     checked = importer.check(HEADER + "N-1,\x00,1.00,10,5,1,retail,\n", s["suppliers"][1], today())
     assert [(e["row"], e["column"]) for e in checked.errors] == [(1, "")] and checked.rows == []
+
+
+# --- 8. offer for a product that does not exist -----------------------------------------------
+
+def test_offer_for_a_missing_product_is_a_field_error(ops_client, catalog, db_session):
+    s = catalog.comparison_scenario()
+    ny = s["offers"]["ny"]
+    form = offer_form(ny, s["product"], product_id="999999", supplier_sku="NEW-SKU")
+    r = ops_client.post("/ops/catalog/offers/new", data=form)
+    assert r.status_code == 422
+    assert "There is no product with this number." in r.get_data(as_text=True)
+    assert db_session.scalar(select(func.count(Offer.id)).where(Offer.supplier_sku == "NEW-SKU")) == 0
