@@ -59,6 +59,8 @@ KINDS: dict[str, Kind] = {
 ERRORS = {
     "name_taken": _l("Another supplier already has this name."),
     "lead_range": _l("The longest lead time must not be shorter than the shortest."),
+    "currency_in_use": _l("This supplier has offers priced in its current currency, so the currency cannot change. "
+                          "Create a new supplier for the other currency."),
     "code_taken": _l("Another tax category already uses this code."),
     "gtin_taken": _l("Another product already has this GTIN."),
     "no_supplier": _l("Choose a supplier."),

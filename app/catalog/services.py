@@ -119,12 +119,18 @@ def _assign(obj: Any, data: dict[str, Any]) -> None:
 
 
 def save_supplier(supplier: Supplier | None, data: dict[str, Any]) -> Supplier:
-    """Create or change a supplier; raises CatalogError when the name is taken."""
+    """Create or change a supplier; raises CatalogError when the name is taken or the
+    currency would change under existing offers."""
     clash = db.session.scalar(select(Supplier.id).where(func.lower(Supplier.name) == data["name"].strip().lower()))
     if clash and (supplier is None or clash != supplier.id):
         raise CatalogError("name_taken", "name")
     if data["lead_max_days"] < data["lead_min_days"]:
         raise CatalogError("lead_range", "lead_max_days")
+    if (supplier is not None and supplier.currency != data["currency"]
+            and db.session.scalar(select(Offer.id).where(Offer.supplier_id == supplier.id).limit(1)) is not None):
+        # Offers keep prices in minor units of the supplier's currency: changing it would
+        # silently reprice every offer (and 1250 cents are not 1250 yen).
+        raise CatalogError("currency_in_use", "currency")
     moved = supplier is not None and supplier.country != data["country"]
     supplier = supplier or Supplier()
     _assign(supplier, data)

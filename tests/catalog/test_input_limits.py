@@ -272,3 +272,28 @@ def test_offer_for_a_missing_product_is_a_field_error(ops_client, catalog, db_se
     assert r.status_code == 422
     assert "There is no product with this number." in r.get_data(as_text=True)
     assert db_session.scalar(select(func.count(Offer.id)).where(Offer.supplier_sku == "NEW-SKU")) == 0
+
+
+# --- 10. supplier currency under existing offers ----------------------------------------------
+
+def supplier_form(supplier, **kw):
+    form = {"name": supplier.name, "country": supplier.country, "fulfilment": supplier.fulfilment.value,
+            "currency": supplier.currency, "lead_min_days": "3", "lead_max_days": "10", "on_time_rate": "0.95",
+            "rating": "4.5"}
+    form.update(kw)
+    return form
+
+
+def test_supplier_currency_cannot_change_while_it_has_offers(ops_client, catalog, db_session):
+    s = catalog.comparison_scenario()
+    ny = s["suppliers"][1]
+    r = ops_client.post(f"/ops/catalog/suppliers/{ny.id}/edit", data=supplier_form(ny, currency="JPY"))
+    assert r.status_code == 422
+    assert "This supplier has offers priced in its current currency" in r.get_data(as_text=True)
+    db_session.refresh(ny)
+    assert ny.currency == "USD"
+    lonely = catalog.supplier(currency="USD")
+    r = ops_client.post(f"/ops/catalog/suppliers/{lonely.id}/edit", data=supplier_form(lonely, currency="EUR"))
+    assert r.status_code == 303
+    db_session.refresh(lonely)
+    assert lonely.currency == "EUR"
