@@ -297,3 +297,32 @@ def test_supplier_currency_cannot_change_while_it_has_offers(ops_client, catalog
     assert r.status_code == 303
     db_session.refresh(lonely)
     assert lonely.currency == "EUR"
+
+
+# --- 9. rates with more decimals than are stored ----------------------------------------------
+
+def test_rates_with_too_many_decimals_are_refused_not_rounded(ops_client, catalog, db_session, rq_queue):
+    from app.catalog.models import FxRate, TaxCategory
+
+    cat = {"code": "five_places", "name_zh": "五位", "name_en": "Five places", "vat_rate": "0.12345",
+           "consumption_rate": "0", "tariff_rate": "0"}
+    r = ops_client.post("/ops/catalog/tax-categories/new", data=cat)
+    assert r.status_code == 422 and "Use at most 4 decimal places." in r.get_data(as_text=True)
+    assert db_session.scalar(select(func.count(TaxCategory.id)).where(TaxCategory.code == "five_places")) == 0
+    assert ops_client.post("/ops/catalog/tax-categories/new", data=dict(cat, vat_rate="0.12340")).status_code == 303
+
+    fx = {"currency": "GBP", "rate": "7.123456789123", "day": today().isoformat()}
+    r = ops_client.post("/ops/catalog/fx-rates/new", data=fx)
+    assert r.status_code == 422 and "Use at most 8 decimal places." in r.get_data(as_text=True)
+    assert db_session.scalar(select(func.count(FxRate.id)).where(FxRate.currency == "GBP")) == 0
+
+    s = catalog.comparison_scenario()
+    ny = s["offers"]["ny"]
+    r = ops_client.post(f"/ops/catalog/offers/{ny.id}/edit", data=offer_form(ny, s["product"], insurance_rate="0.00125"))
+    assert r.status_code == 422 and "Use at most 4 decimal places." in r.get_data(as_text=True)
+
+    text = ("supplier_sku,gtin,unit_price,stock,lead_time_days,insurance_rate\n"
+            f"R-1,{s['product'].gtin},1.00,10,5,0.00125\n")
+    job = import_errors(ops_client, db_session, rq_queue, s["suppliers"][1], text)
+    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "insurance_rate")]
+    assert "Use at most 4 decimal places." in ops_client.get(f"/ops/catalog/imports/{job.id}").get_data(as_text=True)
