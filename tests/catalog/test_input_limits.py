@@ -326,3 +326,16 @@ def test_rates_with_too_many_decimals_are_refused_not_rounded(ops_client, catalo
     job = import_errors(ops_client, db_session, rq_queue, s["suppliers"][1], text)
     assert [(e["row"], e["column"]) for e in job.errors] == [(2, "insurance_rate")]
     assert "Use at most 4 decimal places." in ops_client.get(f"/ops/catalog/imports/{job.id}").get_data(as_text=True)
+
+
+# --- 12. the calculator page is rate limited like the API -------------------------------------
+
+def test_calculator_page_shares_the_api_rate_limit(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "CATALOG_API_LIMIT", "3 per minute")
+    client.set_cookie("kj_lang", "en")
+    page = "/landed-cost?unit_price=1&currency=CNY&quantity=1"
+    assert [client.get(page).status_code for _ in range(3)] == [200, 200, 200]
+    r = client.get(page)
+    assert r.status_code == 429 and "Too many requests in a short time." in r.get_data(as_text=True)
+    # the page and the API are one calculator: the page's use counts against the API too
+    assert client.get("/api/v1/landed-cost?unit_price=1&currency=CNY&quantity=1").status_code == 429
