@@ -43,6 +43,14 @@ def N_(msgid: str, **params: Any) -> tuple[str, dict[str, Any]]:
     return msgid, params
 
 
+# Reasons stored in import reports by earlier versions of this module; kept in the
+# catalog so that those reports still read in the user's language.
+LEGACY_REASONS = (
+    N_("must be a whole number of at least %(n)d"), N_("write tiers as quantity:price, e.g. 10:11.50; 50:9.90"),
+    N_("not a number"), N_("must be from 0 to below 1"),
+)
+
+
 class RowError(Exception):
     def __init__(self, column: str, reason: object) -> None:
         self.column, self.reason = column, reason

@@ -203,10 +203,13 @@ def test_ops_pages_refuse_non_ascii_digits(ops_client, catalog, db_session, rq_q
 # --- 5. huge results in the landed-cost API and page ------------------------------------------
 
 def test_api_refuses_an_order_too_large_to_count_exactly(client):
-    r = client.get("/api/v1/landed-cost?unit_price=1000000000&currency=USD&quantity=1000000&fx_rate=100000")
+    url = "/api/v1/landed-cost?unit_price=1000000000&currency=USD&quantity=1000000&fx_rate=100000"
+    r = client.get(url)
     assert r.status_code == 400
     assert r.get_json()["error"]["field"] == "quantity"
-    assert "too large" in r.get_json()["error"]["message"]
+    assert r.get_json()["error"]["message"] == "订单金额过大，无法计算（完税价格最多 ¥100,000,000,000）。"
+    client.set_cookie("kj_lang", "en")
+    assert "too large" in client.get(url).get_json()["error"]["message"]
     # the largest order allowed still answers exactly (a JSON number every client reads exactly)
     ok = client.get("/api/v1/landed-cost?unit_price=10000000000&currency=CNY&quantity=10&fx_rate=1&vat_rate=0")
     assert ok.status_code == 200 and ok.get_json()["landed_fen"] == 10 ** 13
@@ -339,3 +342,14 @@ def test_calculator_page_shares_the_api_rate_limit(client, app, monkeypatch):
     assert r.status_code == 429 and "Too many requests in a short time." in r.get_data(as_text=True)
     # the page and the API are one calculator: the page's use counts against the API too
     assert client.get("/api/v1/landed-cost?unit_price=1&currency=CNY&quantity=1").status_code == 429
+
+
+def test_new_messages_read_in_chinese(client, make_user, login, catalog, db_session, rq_queue):
+    login(client, make_user(role=None, staff_role="ops", language="zh_CN"))
+    s = catalog.comparison_scenario()
+    ny, gtin = s["suppliers"][1], s["product"].gtin
+    job = import_errors(client, db_session, rq_queue, ny, HEADER + f"C-1,{gtin},1.00,²,99999,1,retail,3:-1\n")
+    html = client.get(f"/ops/catalog/imports/{job.id}").get_data(as_text=True)
+    assert "阶梯价须为 0 至 10,000,000,000.00 USD 之间的金额" in html
+    r = client.post(f"/ops/catalog/suppliers/{ny.id}/edit", data=supplier_form(ny, currency="JPY"))
+    assert "不能更改币种" in r.get_data(as_text=True)
