@@ -270,6 +270,12 @@ def _compute(currency: str, unit: int, quantity: int, fx_rate: Decimal, rates: T
         vat *= RETAIL_TAX_SHARE
         notes.append(Note("retail_rates"))
 
+    # A rate a hair below 1 makes (D + tariff) / (1 − c) enormous: refuse it before rounding,
+    # naming the rate, rather than let the total outgrow what a JSON number holds exactly.
+    taxes = {"consumption_tax_rate": consumption, "vat_rate": vat, "tariff_rate": tariff}
+    if dutiable + consumption + vat + tariff > MAX_LANDED_FEN:
+        raise LandedCostError(max(taxes, key=lambda k: taxes[k]), "the taxes are too large")
+
     tariff_fen = round_half_up(tariff)
     consumption_fen = round_half_up(consumption)
     vat_fen = round_half_up(vat)
@@ -277,10 +283,6 @@ def _compute(currency: str, unit: int, quantity: int, fx_rate: Decimal, rates: T
     dutiable_fen = round_half_up(dutiable)
     goods_fen, shipping_fen, insurance_fen = _allocate(dutiable_fen, [goods, shipping, insurance])
     landed_fen = dutiable_fen + tax_fen
-    if landed_fen > MAX_LANDED_FEN:
-        # Only near-1 rates get here: name the one whose tax is largest.
-        taxes = {"consumption_tax_rate": consumption_fen, "vat_rate": vat_fen, "tariff_rate": tariff_fen}
-        raise LandedCostError(max(taxes, key=lambda k: taxes[k]), "the taxes are too large")
     unit_landed_fen = round_half_up(Decimal(landed_fen) / quantity)
     if rates.consumption > 0:
         notes.append(Note("consumption_tax", {"rate": rates.consumption}))

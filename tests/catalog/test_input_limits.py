@@ -225,8 +225,18 @@ def test_consumption_tax_rate_near_one_is_costed_or_refused_never_500(client):
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "consumption_tax_rate"
 
 
+def test_rate_with_sixty_nines_is_refused_by_name():
+    rate = Decimal("0." + "9" * 60)
+    with pytest.raises(LandedCostError) as e:
+        compute(currency="CNY", unit_price_minor=100, quantity=1, fx_rate=Decimal(1), regime="general",
+                rates=TaxRates(vat=Decimal("0.13"), consumption=rate))
+    assert e.value.field == "consumption_tax_rate"
+
+
 def test_calculator_page_with_a_near_one_rate_answers(client):
     client.set_cookie("kj_lang", "en")
+    small = client.get("/landed-cost?unit_price=100&currency=CNY&quantity=1&consumption_tax_rate=0.999999")
+    assert small.status_code == 200 and "¥79,100,030.00" in small.get_data(as_text=True)
     r = client.get("/landed-cost?unit_price=100000000&currency=CNY&quantity=1&consumption_tax_rate=0.999999")
     assert r.status_code == 200
     assert "The taxes at this rate are too large to cost; check the rate." in r.get_data(as_text=True)
