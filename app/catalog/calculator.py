@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Mapping
 
 from flask_babel import gettext as _
 
-from app.catalog import queries
+from app.catalog import numbers, queries
 from app.catalog.landed_cost import LandedCost, LandedCostError, Regime, TaxRates, compute
-from app.core.money import MoneyError, minor_digits, to_minor
 
 CURRENCIES = ("USD", "EUR", "JPY", "KRW", "AUD", "GBP", "HKD", "NZD", "CAD", "SGD", "CHF", "CNY")
 MAX_QUANTITY = 1_000_000
@@ -45,37 +44,36 @@ class CalcInput:
 
 
 def _decimal(args: Mapping[str, str], name: str, default: str | None = None) -> Decimal:
+    """A plain ASCII decimal of 0 or more (numbers.parse_decimal): no exponent, NaN or "²"."""
     raw = (args.get(name) or "").strip()
     if not raw:
         if default is None:
             raise InputError(name, _("This field is required."))
         raw = default
     try:
-        value = Decimal(raw)
-    except (InvalidOperation, ValueError):
+        return numbers.parse_decimal(raw)
+    except numbers.NumberError as e:
+        if e.msgid == numbers.NEGATIVE:
+            raise InputError(name, _("Must not be negative.")) from None
         raise InputError(name, _("Enter a number.")) from None
-    if not value.is_finite():
-        raise InputError(name, _("Enter a number."))
-    if value < 0:
-        raise InputError(name, _("Must not be negative."))
-    return value
 
 
-MAX_AMOUNT = Decimal("1000000000")  # a billion units of any currency: beyond any real order
-MAX_FX = Decimal("100000")
+MAX_FX = numbers.MAX_FX
 
 
 def _amount(args: Mapping[str, str], name: str, currency: str, default: str | None = None) -> int:
-    value = _decimal(args, name, default)
-    if value > MAX_AMOUNT:
-        raise InputError(name, _("Enter at most %(n)s.", n="1,000,000,000"))
+    """An amount in `currency` as minor units, 0 to numbers.MAX_MINOR (the ops forms' limit too)."""
+    raw = (args.get(name) or "").strip() or default
+    if raw is None:
+        raise InputError(name, _("This field is required."))
     try:
-        return to_minor(value, currency)
-    except MoneyError:
-        digits = minor_digits(currency)
-        if digits == 0:
-            raise InputError(name, _("%(currency)s has no decimal places.", currency=currency)) from None
-        raise InputError(name, _("Use at most %(n)d decimal places.", n=digits)) from None
+        return numbers.parse_money(raw, currency)
+    except numbers.NumberError as e:
+        if e.msgid == numbers.NEGATIVE:
+            raise InputError(name, _("Must not be negative.")) from None
+        if e.msgid in (numbers.PLACES, numbers.NO_PLACES, numbers.AT_MOST):
+            raise InputError(name, e.message()) from None
+        raise InputError(name, _("Enter a number.")) from None
 
 
 def _rate(args: Mapping[str, str], name: str, default: str | None = None) -> Decimal:
@@ -96,11 +94,12 @@ def parse(args: Mapping[str, str], today: date) -> CalcInput:
     raw_q = (args.get("quantity") or "").strip()
     if not raw_q:
         raise InputError("quantity", _("This field is required."))
-    if not raw_q.isdigit() or int(raw_q) < 1:
-        raise InputError("quantity", _("Enter a whole number of at least 1."))
-    quantity = int(raw_q)
-    if quantity > MAX_QUANTITY:
-        raise InputError("quantity", _("Enter at most %(n)d.", n=MAX_QUANTITY))
+    try:
+        quantity = numbers.parse_int(raw_q, 1, MAX_QUANTITY)
+    except numbers.NumberError as e:
+        if e.msgid == numbers.RANGE and raw_q.isascii() and raw_q.isdigit() and raw_q.strip("0"):
+            raise InputError("quantity", _("Enter at most %(n)d.", n=MAX_QUANTITY)) from None
+        raise InputError("quantity", _("Enter a whole number of at least 1.")) from None
     shipping = _amount(args, "shipping", currency, "0")
     insurance = _amount(args, "insurance", currency, "0")
     regime_raw = (args.get("regime") or "retail").strip()
@@ -108,13 +107,7 @@ def parse(args: Mapping[str, str], today: date) -> CalcInput:
         regime = Regime(regime_raw)
     except ValueError:
         raise InputError("regime", _("Choose retail or general.")) from None
-    ytd = _decimal(args, "ytd_cny", "0")
-    if ytd > MAX_AMOUNT:
-        raise InputError("ytd_cny", _("Enter at most %(n)s.", n="1,000,000,000"))
-    try:
-        ytd_fen = to_minor(ytd, "CNY")
-    except MoneyError:
-        raise InputError("ytd_cny", _("Use at most %(n)d decimal places.", n=2)) from None
+    ytd_fen = _amount(args, "ytd_cny", "CNY", "0")
 
     code = (args.get("category") or "").strip()
     if code:
@@ -148,8 +141,16 @@ def calculate(c: CalcInput) -> LandedCost:
         return compute(currency=c.currency, unit_price_minor=c.unit_price_minor, quantity=c.quantity,
                        fx_rate=c.fx_rate, rates=c.rates, regime=c.regime, shipping_minor=c.shipping_minor,
                        insurance_minor=c.insurance_minor, ytd_fen=c.ytd_fen)
-    except LandedCostError as e:  # parse() checks the same things; kept as a safety net
-        raise InputError(e.field, e.message) from None
+    except LandedCostError as e:  # parse() checks the inputs one by one; this is their sum
+        raise InputError(e.field, _cost_error(e)) from None
+
+
+def _cost_error(e: LandedCostError) -> str:
+    if e.message == "the order's value is too large":
+        return _("The order's value is too large to cost (at most %(max)s dutiable).", max="¥100,000,000,000")
+    if e.message == "the taxes are too large":
+        return _("The taxes at this rate are too large to cost; check the rate.")
+    return _("This value cannot be costed.")
 
 
 DEFAULTS = {"unit_price": "", "currency": "USD", "quantity": "1", "shipping": "0", "insurance": "0",

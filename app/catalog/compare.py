@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from app.catalog.landed_cost import (
+    PRECISION,
     LandedCost,
     LandedCostError,
     PriceTier,
@@ -83,12 +84,20 @@ class Row:
 
 @dataclass(frozen=True)
 class Recommendation:
+    """The recommended row and the numbers that explain it.
+
+    Cost claims are made against `cheapest_other`, the cheapest OTHER offer that can
+    serve (by landed unit cost, as the table shows it), never against the runner-up by
+    score: a sentence saying "cheaper than the next offer" must not hide a cheaper one.
+    """
+
     row: Row
-    runner_up: Row | None
-    unit_saving_fen: int | None          # > 0: cheaper per unit than the runner-up
-    days_sooner: int | None              # > 0: arrives sooner than the runner-up
+    runner_up: Row | None                # second by score
+    unit_saving_fen: int | None          # cheapest other's landed unit − this one's (< 0: this one costs more)
+    days_sooner: int | None              # cheapest other's lead time − this one's (> 0: this one is faster)
     days_before_need: int | None         # days to spare before the needed-by date
     only_option: bool
+    cheapest_other: Row | None = None
 
 
 def reliability(f: OfferFacts) -> Decimal:
@@ -102,7 +111,9 @@ def landed(f: OfferFacts, quantity: int, rates: TaxRates, ytd_fen: int = 0) -> L
 
     unit = unit_price_for(quantity, f.unit_price_minor, f.tiers)
     goods = unit * quantity
-    insurance = round_half_up(Decimal(goods) * Decimal(f.insurance_rate))
+    with localcontext() as ctx:  # stored data may be out of bounds; compute() refuses it
+        ctx.prec = PRECISION
+        insurance = round_half_up(Decimal(goods) * Decimal(f.insurance_rate))
     return compute(currency=f.currency, unit_price_minor=f.unit_price_minor, tiers=f.tiers,
                    quantity=quantity, fx_rate=Decimal(f.fx_rate), rates=rates, regime=f.regime,
                    shipping_minor=f.shipping.cost(quantity, goods), insurance_minor=insurance,
@@ -173,11 +184,14 @@ def recommend(rows: list[Row], need: Need) -> Recommendation | None:
     best = serving[0]
     runner = serving[1] if len(serving) > 1 else None
     before = (need.needed_by - best.arrival).days if need.needed_by else None
+    others = serving[1:]
+    cheapest = min(others, key=lambda r: (r.cost.unit_landed_fen, r.facts.lead_time_days, r.facts.offer_id),
+                   default=None)
     saving = sooner = None
-    if runner is not None:
-        saving = runner.cost.unit_landed_fen - best.cost.unit_landed_fen
-        sooner = runner.facts.lead_time_days - best.facts.lead_time_days
-    return Recommendation(best, runner, saving, sooner, before, runner is None)
+    if cheapest is not None:
+        saving = cheapest.cost.unit_landed_fen - best.cost.unit_landed_fen
+        sooner = cheapest.facts.lead_time_days - best.facts.lead_time_days
+    return Recommendation(best, runner, saving, sooner, before, runner is None, cheapest)
 
 
 def default_descending(key: str) -> bool:

@@ -2,29 +2,70 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.catalog.calculator import CURRENCIES
 from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
-from app.core.money import MoneyError, to_major, to_minor
+from app.catalog import numbers
+from app.catalog.numbers import N_
+from app.core.money import MoneyError, minor_digits, to_major
 
 
 def _required() -> InputRequired:
     return InputRequired(message=_l("This field is required."))
 
 
-def _rate_field(label: object, required: bool = True) -> DecimalField:
-    return DecimalField(label, places=None, validators=[
-        _required() if required else Optional(),
-        NumberRange(min=0, max=Decimal("0.9999"), message=_l("Enter a rate from 0 to below 1, such as 0.13.")),
-    ])
+class WholeField(IntegerField):
+    """A whole number from `lo` to `hi` in ASCII digits (numbers.parse_int): never a 500 downstream."""
+
+    def __init__(self, label: object = None, validators: list | None = None, lo: int = 0,
+                 hi: int = numbers.MAX_INT, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.lo, self.hi = lo, hi
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = numbers.parse_int(valuelist[0], self.lo, self.hi)
+        except numbers.NumberError as e:
+            self.data = None
+            raise ValueError(e.message()) from None
+
+
+class NumberField(StringField):
+    """A decimal read by one of the numbers parsers (rates, FX); `data` is a Decimal or None."""
+
+    def __init__(self, label: object = None, validators: list | None = None,
+                 parser: Any = numbers.parse_rate, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.parser = parser
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = self.parser(valuelist[0])
+        except numbers.NumberError as e:
+            self.data = None
+            raise ValueError(e.message()) from None
+
+    def _value(self) -> str:
+        return "" if self.data is None else format(self.data, "f")
+
+
+def _rate_field(label: object, required: bool = True) -> NumberField:
+    """A rate below 1 with at most 4 decimal places: the database keeps 4, so more is refused, not rounded."""
+    return NumberField(label, validators=[_required() if required else Optional()])
 
 
 class SupplierForm(FlaskForm):
@@ -32,11 +73,11 @@ class SupplierForm(FlaskForm):
     country = SelectField(_l("Country"), choices=[], validators=[_required()])
     fulfilment = SelectField(_l("Fulfilment model"), choices=[], validators=[_required()])
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], validators=[_required()])
-    lead_min_days = IntegerField(_l("Shortest lead time (days)"), validators=[_required(), NumberRange(min=0, max=365)])
-    lead_max_days = IntegerField(_l("Longest lead time (days)"), validators=[_required(), NumberRange(min=0, max=365)])
-    on_time_rate = DecimalField(_l("On-time rate"), places=None, validators=[
+    lead_min_days = WholeField(_l("Shortest lead time (days)"), validators=[_required()], hi=numbers.MAX_LEAD_DAYS)
+    lead_max_days = WholeField(_l("Longest lead time (days)"), validators=[_required()], hi=numbers.MAX_LEAD_DAYS)
+    on_time_rate = NumberField(_l("On-time rate"), parser=lambda raw: numbers.parse_decimal(raw, places=4), validators=[
         _required(), NumberRange(min=0, max=1, message=_l("Enter a share from 0 to 1, such as 0.95."))])
-    rating = DecimalField(_l("Rating (0–5)"), places=None, validators=[
+    rating = NumberField(_l("Rating (0–5)"), parser=lambda raw: numbers.parse_decimal(raw, places=1), validators=[
         _required(), NumberRange(min=0, max=5, message=_l("Enter a rating from 0 to 5."))])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -77,7 +118,7 @@ def _gtin_check(form: FlaskForm, field: StringField) -> None:
     value = (field.data or "").strip()
     if not value:
         return
-    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
+    if not value.isascii() or not value.isdigit() or len(value) not in (8, 12, 13, 14):
         raise ValidationError(_l("A GTIN has 8, 12, 13 or 14 digits."))
     digits = [int(d) for d in value]
     total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
@@ -93,7 +134,7 @@ class ProductForm(FlaskForm):
     gtin = StringField(_l("GTIN"), validators=[Optional(), _gtin_check])
     category = SelectField(_l("Category"), choices=[], validators=[_required()])
     tax_category_id = SelectField(_l("Tax category"), coerce=int, choices=[], validators=[_required()])
-    hs_code = StringField(_l("HS code"), validators=[Optional(), Regexp(r"^\d{6,10}$", message=_l("6 to 10 digits."))])
+    hs_code = StringField(_l("HS code"), validators=[Optional(), Regexp(r"^[0-9]{6,10}$", message=_l("6 to 10 digits."))])
     # Pages allow images from this site only (Content-Security-Policy), so a path under /static/.
     image_url = StringField(_l("Image address"), validators=[Optional(), Length(max=500), Regexp(
         r"^/static/[\w./-]+$", message=_l("Use a path under /static/, such as /static/img/products/cream.jpg."))])
@@ -127,35 +168,53 @@ class ProductForm(FlaskForm):
 
 
 class MoneyField(StringField):
-    """An amount in major units ("12.50"); converted to minor units of the offer's currency later."""
+    """An amount in major units ("12.50"); converted to minor units of the offer's currency later.
+
+    The text is checked here as a plain ASCII decimal of 0 or more; its decimal places and
+    upper bound depend on the currency and are checked by `OfferForm._minor`.
+    """
 
     def process_formdata(self, valuelist: list[str]) -> None:
         super().process_formdata(valuelist)
         if self.data:
             try:
-                value = Decimal(self.data.strip())
-            except InvalidOperation:
-                raise ValueError(_l("Enter an amount such as 12.50.")) from None
-            if not value.is_finite() or value < 0:
-                raise ValueError(_l("Enter an amount of 0 or more."))
+                numbers.parse_decimal(self.data)
+            except numbers.NumberError as e:
+                raise ValueError(e.message()) from None
+
+
+TIER_FORMAT = N_("Write tiers as quantity:price, e.g. 10:11.50; 50:9.90 (quantities from 2).")
+TIER_PRICE = N_("The tier price for %(qty)s units must be an amount from 0 to %(max)s %(currency)s "
+                "with at most %(n)s decimal places.")
+TIER_TWICE = N_("Each tier quantity may appear once.")
 
 
 def parse_tiers(text: str, currency: str) -> list[dict[str, int]]:
-    """"10:11.50; 50:9.90" → [{"min_quantity": 10, "unit_minor": 1150}, ...]; raises ValueError."""
+    """"10:11.50; 50:9.90" → [{"min_quantity": 10, "unit_minor": 1150}, ...]; raises NumberError.
+
+    Quantities are whole numbers from 2, prices amounts from 0 to numbers.MAX_MINOR minor
+    units: the same limits as the base price, for the ops form and the CSV importer alike.
+    """
     tiers = []
     for part in (text or "").replace("\n", ";").split(";"):
         if not part.strip():
             continue
         qty, sep, price = part.partition(":")
-        if not sep or not qty.strip().isdigit() or int(qty) < 2:
-            raise ValueError(_l("Write tiers as quantity:price, e.g. 10:11.50; 50:9.90 (quantities from 2)."))
         try:
-            minor = to_minor(price.strip(), currency)
-        except MoneyError:
-            raise ValueError(_l("A tier price is not a valid amount in %(currency)s.", currency=currency)) from None
-        tiers.append({"min_quantity": int(qty), "unit_minor": minor})
+            quantity = numbers.parse_int(qty, lo=2) if sep else None
+        except numbers.NumberError:
+            quantity = None
+        if quantity is None:
+            raise numbers.NumberError(TIER_FORMAT)
+        try:
+            minor = numbers.parse_money(price, currency)
+        except numbers.NumberError:
+            raise numbers.NumberError(TIER_PRICE, qty=quantity, currency=currency,
+                                      max=f"{to_major(numbers.MAX_MINOR, currency):,}",
+                                      n=minor_digits(currency)) from None
+        tiers.append({"min_quantity": quantity, "unit_minor": minor})
     if len({t["min_quantity"] for t in tiers}) != len(tiers):
-        raise ValueError(_l("Each tier quantity may appear once."))
+        raise numbers.NumberError(TIER_TWICE)
     return sorted(tiers, key=lambda t: t["min_quantity"])
 
 
@@ -165,18 +224,18 @@ def format_tiers(tiers: list[dict[str, int]], currency: str) -> str:
 
 class OfferForm(FlaskForm):
     supplier_id = SelectField(_l("Supplier"), coerce=int, choices=[], validators=[_required()])
-    product_id = IntegerField(_l("Product number"), validators=[_required(), NumberRange(min=1)])
+    product_id = WholeField(_l("Product number"), validators=[_required()], lo=1)
     supplier_sku = StringField(_l("Supplier SKU"), validators=[_required(), Length(max=64)])
     unit_price = MoneyField(_l("Unit price (supplier currency)"), validators=[_required()])
     price_tiers = StringField(_l("Quantity tiers"), validators=[Optional(), Length(max=500)])
-    moq = IntegerField(_l("Minimum order"), default=1, validators=[_required(), NumberRange(min=1)])
-    order_increment = IntegerField(_l("Order increment"), default=1, validators=[_required(), NumberRange(min=1)])
-    stock = IntegerField(_l("Stock"), default=0, validators=[_required(), NumberRange(min=0)])
+    moq = WholeField(_l("Minimum order"), default=1, validators=[_required()], lo=1)
+    order_increment = WholeField(_l("Order increment"), default=1, validators=[_required()], lo=1)
+    stock = WholeField(_l("Stock"), default=0, validators=[_required()])
     shipping_base = MoneyField(_l("Shipping per order"), default="0", validators=[Optional()])
     shipping_per_unit = MoneyField(_l("Shipping per unit"), default="0", validators=[Optional()])
     shipping_free_over = MoneyField(_l("Free shipping from goods value"), validators=[Optional()])
     insurance_rate = _rate_field(_l("Insurance rate (share of goods)"), required=False)
-    lead_time_days = IntegerField(_l("Lead time (days)"), validators=[_required(), NumberRange(min=0, max=365)])
+    lead_time_days = WholeField(_l("Lead time (days)"), validators=[_required()], hi=numbers.MAX_LEAD_DAYS)
     regime = SelectField(_l("Import regime"), choices=[], validators=[_required()])
     valid_from = DateField(_l("Valid from"), validators=[_required()])
     valid_to = DateField(_l("Valid to"), validators=[Optional()])
@@ -194,10 +253,13 @@ class OfferForm(FlaskForm):
         if not field.data:
             return None
         try:
-            return to_minor(field.data.strip(), self.currency())
-        except MoneyError:
-            field.errors.append(_l("Too many decimal places for %(currency)s.", currency=self.currency()))
-            raise
+            return numbers.parse_money(field.data, self.currency())
+        except numbers.NumberError as e:
+            if e.msgid in (numbers.PLACES, numbers.NO_PLACES):
+                field.errors.append(_l("Too many decimal places for %(currency)s.", currency=self.currency()))
+            else:
+                field.errors.append(e.message())
+            raise MoneyError(str(e)) from None
 
     def to_data(self) -> dict[str, Any] | None:
         """Model fields, or None after adding errors to the fields that do not fit the currency."""
@@ -205,8 +267,8 @@ class OfferForm(FlaskForm):
 
         try:
             tiers = parse_tiers(self.price_tiers.data or "", self.currency())
-        except ValueError as e:
-            self.price_tiers.errors.append(str(e))
+        except numbers.NumberError as e:
+            self.price_tiers.errors.append(e.message())
             return None
         try:
             prices = [self._minor(f) for f in (self.unit_price, self.shipping_base, self.shipping_per_unit,
@@ -238,8 +300,7 @@ class OfferForm(FlaskForm):
 
 class FxRateForm(FlaskForm):
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES if c != "CNY"], validators=[_required()])
-    rate = DecimalField(_l("CNY per unit"), places=None, validators=[
-        _required(), NumberRange(min=Decimal("0.00000001"), max=Decimal("100000"), message=_l("Enter a rate above 0."))])
+    rate = NumberField(_l("CNY per unit"), parser=numbers.parse_fx, validators=[_required()])
     day = DateField(_l("In force from"), validators=[_required()])
     source = StringField(_l("Source"), validators=[Optional(), Length(max=60)])
 

@@ -9,16 +9,18 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import DecimalException
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from app.catalog.forms import format_tiers, parse_tiers
 from app.catalog.landed_cost import Regime
+from app.catalog import numbers
+from app.catalog.numbers import NumberError
 from app.catalog.models import Offer, Product, Supplier
 from app.catalog.services import record_price_points, refresh_best_prices
-from app.core.money import MoneyError, to_major, to_minor
+from app.core.money import to_major
 from app.extensions import db
 
 COLUMNS = ["supplier_sku", "gtin", "unit_price", "stock", "lead_time_days", "moq", "order_increment",
@@ -41,20 +43,30 @@ def N_(msgid: str, **params: Any) -> tuple[str, dict[str, Any]]:
     return msgid, params
 
 
+# Reasons stored in import reports by earlier versions of this module; kept in the
+# catalog so that those reports still read in the user's language.
+LEGACY_REASONS = (
+    N_("must be a whole number of at least %(n)d"), N_("write tiers as quantity:price, e.g. 10:11.50; 50:9.90"),
+    N_("not a number"), N_("must be from 0 to below 1"),
+)
+
+
 class RowError(Exception):
     def __init__(self, column: str, reason: object) -> None:
         self.column, self.reason = column, reason
 
 
-def _int(row: dict[str, str], col: str, default: int | None, lo: int) -> int:
+def _int(row: dict[str, str], col: str, default: int | None, lo: int, hi: int = numbers.MAX_INT) -> int:
+    """The same whole numbers as the ops form: ASCII digits, lo to hi (lead times up to 365)."""
     raw = (row.get(col) or "").strip()
     if not raw:
         if default is None:
             raise RowError(col, N_("required"))
         return default
-    if not raw.isdigit() or int(raw) < lo:
-        raise RowError(col, N_("must be a whole number of at least %(n)d", n=lo))
-    return int(raw)
+    try:
+        return numbers.parse_int(raw, lo, hi)
+    except NumberError as e:
+        raise RowError(col, e.reason) from None
 
 
 def _money(row: dict[str, str], col: str, currency: str, required: bool = False) -> int | None:
@@ -63,13 +75,14 @@ def _money(row: dict[str, str], col: str, currency: str, required: bool = False)
         if required:
             raise RowError(col, N_("required"))
         return None
-    try:
-        value = to_minor(raw, currency)
-    except MoneyError:
-        raise RowError(col, N_("not an amount in %(currency)s", currency=currency)) from None
-    if value < 0:
+    if raw.startswith("-"):
         raise RowError(col, N_("must not be negative"))
-    return value
+    try:
+        return numbers.parse_money(raw, currency)
+    except NumberError as e:
+        if e.msgid in (numbers.NUMBER, numbers.PLACES, numbers.NO_PLACES):
+            raise RowError(col, N_("not an amount in %(currency)s", currency=currency)) from None
+        raise RowError(col, e.reason) from None
 
 
 def _date(row: dict[str, str], col: str, default: date | None) -> date | None:
@@ -98,15 +111,12 @@ def _row(raw: dict[str, str], currency: str, products: dict[str, int], today: da
         raise RowError("regime", N_("must be retail or general"))
     try:
         tiers = parse_tiers(raw.get("tiers") or "", currency)
-    except ValueError:
-        raise RowError("tiers", N_("write tiers as quantity:price, e.g. 10:11.50; 50:9.90")) from None
-    rate_raw = (raw.get("insurance_rate") or "0").strip()
+    except NumberError as e:
+        raise RowError("tiers", e.reason) from None
     try:
-        insurance = Decimal(rate_raw)
-    except InvalidOperation:
-        raise RowError("insurance_rate", N_("not a number")) from None
-    if not insurance.is_finite() or not 0 <= insurance < 1:
-        raise RowError("insurance_rate", N_("must be from 0 to below 1"))
+        insurance = numbers.parse_rate((raw.get("insurance_rate") or "0").strip())
+    except NumberError as e:
+        raise RowError("insurance_rate", e.reason) from None
     valid_from = _date(raw, "valid_from", today)
     valid_to = _date(raw, "valid_to", None)
     if valid_to and valid_to < valid_from:
@@ -115,7 +125,7 @@ def _row(raw: dict[str, str], currency: str, products: dict[str, int], today: da
     return {
         "supplier_sku": sku, "product_id": products[gtin],
         "unit_price_minor": _money(raw, "unit_price", currency, required=True),
-        "stock": _int(raw, "stock", None, 0), "lead_time_days": _int(raw, "lead_time_days", None, 0),
+        "stock": _int(raw, "stock", None, 0), "lead_time_days": _int(raw, "lead_time_days", None, 0, numbers.MAX_LEAD_DAYS),
         "moq": moq, "order_increment": _int(raw, "order_increment", 1, 1), "regime": Regime(regime),
         "valid_from": valid_from, "valid_to": valid_to, "price_tiers": tiers,
         "shipping_base_minor": _money(raw, "shipping_base", currency) or 0,
@@ -130,15 +140,28 @@ def _error(row: int, column: str, reason: tuple[str, dict[str, Any]]) -> dict[st
     return {"row": row, "column": column, "reason": msgid, "params": params}
 
 
+def file_problem(content: str) -> str | None:
+    """Why a decoded upload cannot be stored or read as CSV at all (a message id), or None."""
+    if "\x00" in content:  # a spreadsheet or binary file; PostgreSQL text cannot hold it either
+        return N_("The file contains NUL characters, so it is not a CSV text file. "
+                  "Save it as “CSV UTF-8” and try again.")[0]
+    return None
+
+
 def check(content: str, supplier: Supplier, today: date,
           progress: Callable[[int, int], None] = lambda done, total: None) -> Checked:
     """Parse and validate the whole file; every bad row is listed with row, column and reason."""
     errors: list[dict[str, Any]] = []
+    if (problem := file_problem(content)) is not None:
+        return Checked([], [_error(1, "", (problem, {}))], 0)
     reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
     header = [h.strip() for h in (reader.fieldnames or [])]
     reader.fieldnames = header
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
+    for c in sorted({c for c in header if header.count(c) > 1}, key=header.index):
+        # DictReader would keep only the last of the two cells, silently.
+        errors.append(_error(1, c, N_("column appears more than once")))
     for c in missing:
         errors.append(_error(1, c, N_("required column is missing")))
     for c in unknown:
@@ -163,6 +186,8 @@ def check(content: str, supplier: Supplier, today: date,
                 row = _row(raw, supplier.currency, products, today)
             except RowError as e:
                 errors.append(_error(n, e.column, e.reason))
+            except DecimalException:  # a safety net: the parsers above refuse such text first
+                errors.append(_error(n, "", N_("a number in this row cannot be read")))
             else:
                 if row["supplier_sku"] in seen:
                     errors.append(_error(n, "supplier_sku", N_("same SKU as row %(n)d", n=seen[row["supplier_sku"]])))

@@ -19,7 +19,7 @@ Rules (财关税〔2018〕49号 for cross-border retail import):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import Enum
 
 from app.core.money import MoneyError, minor_digits, round_half_up
@@ -31,6 +31,10 @@ FEN = Decimal(100)
 RETAIL_TRANSACTION_LIMIT_FEN = 500_000     # 5,000 CNY per order
 RETAIL_ANNUAL_LIMIT_FEN = 2_600_000        # 26,000 CNY per person per year
 RETAIL_TAX_SHARE = Decimal("0.7")          # consumption tax and VAT charged at 70 %
+MAX_AMOUNT_MINOR = 10 ** 12                # any input amount (numbers.MAX_MINOR)
+MAX_DUTIABLE_FEN = 10 ** 13                # 100 billion yuan: beyond any real order
+MAX_LANDED_FEN = 2 ** 53 - 1               # exact as a JSON number in every client
+PRECISION = 60                             # digits: enough for every bounded input exactly
 
 
 class Regime(str, Enum):
@@ -202,6 +206,8 @@ def compute(
                         ("insurance", insurance_minor), ("ytd_cny", ytd_fen)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise LandedCostError(name, "must not be negative")
+        if value > MAX_AMOUNT_MINOR:
+            raise LandedCostError(name, "too large")
     if not isinstance(fx_rate, Decimal) or not fx_rate.is_finite() or fx_rate <= 0:
         raise LandedCostError("fx_rate", "must be a positive number")
     try:
@@ -210,6 +216,17 @@ def compute(
         raise LandedCostError("regime", "must be retail or general") from None
 
     unit = unit_price_for(quantity, unit_price_minor, tiers)
+    if isinstance(unit, bool) or not isinstance(unit, int) or not 0 <= unit <= MAX_AMOUNT_MINOR:
+        # The tier charged, not only the base price, must be a price.
+        raise LandedCostError("price_tiers", "must be from 0 to the maximum amount")
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        return _compute(currency, unit, quantity, fx_rate, rates, regime, shipping_minor,
+                        insurance_minor, ytd_fen)
+
+
+def _compute(currency: str, unit: int, quantity: int, fx_rate: Decimal, rates: TaxRates, regime: Regime,
+             shipping_minor: int, insurance_minor: int, ytd_fen: int) -> LandedCost:
     goods_minor = unit * quantity
 
     # Exact CNY values (in fen, unrounded) of each part of D.
@@ -217,6 +234,10 @@ def compute(
     shipping = _major(shipping_minor, currency) * fx_rate * FEN
     insurance = _major(insurance_minor, currency) * fx_rate * FEN
     dutiable = goods + shipping + insurance  # fen, exact
+    if dutiable > MAX_DUTIABLE_FEN:
+        # Name the input that makes the order so large.
+        parts = {"unit_price" if quantity == 1 else "quantity": goods, "shipping": shipping, "insurance": insurance}
+        raise LandedCostError(max(parts, key=lambda k: parts[k]), "the order's value is too large")
 
     notes: list[Note] = []
     within_limits = False
@@ -248,6 +269,12 @@ def compute(
         consumption *= RETAIL_TAX_SHARE
         vat *= RETAIL_TAX_SHARE
         notes.append(Note("retail_rates"))
+
+    # A rate a hair below 1 makes (D + tariff) / (1 − c) enormous: refuse it before rounding,
+    # naming the rate, rather than let the total outgrow what a JSON number holds exactly.
+    taxes = {"consumption_tax_rate": consumption, "vat_rate": vat, "tariff_rate": tariff}
+    if dutiable + consumption + vat + tariff > MAX_LANDED_FEN:
+        raise LandedCostError(max(taxes, key=lambda k: taxes[k]), "the taxes are too large")
 
     tariff_fen = round_half_up(tariff)
     consumption_fen = round_half_up(consumption)

@@ -6,15 +6,14 @@ so the page still shows something useful while it says what was wrong.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Mapping
 
 from flask_babel import gettext as _
 
+from app.catalog import numbers
 from app.catalog.choices import CATEGORIES, COUNTRIES
 from app.catalog.compare import ANY, SORT_KEYS, Need
 from app.catalog.queries import SearchFilters
-from app.core.money import MoneyError, to_minor
 
 MAX_QUANTITY = 1_000_000
 
@@ -23,10 +22,11 @@ def _int(args: Mapping[str, str], name: str, default: int, lo: int, hi: int, err
     raw = (args.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
+    try:
+        return numbers.parse_int(raw, lo, hi)
+    except numbers.NumberError:
         errors[name] = _("Enter a whole number from %(lo)d to %(hi)d.", lo=lo, hi=hi)
         return default
-    return int(raw)
 
 
 def parse_need(args: Mapping[str, str], today: date) -> tuple[Need, dict[str, str]]:
@@ -52,12 +52,9 @@ def parse_need(args: Mapping[str, str], today: date) -> tuple[Need, dict[str, st
     raw = (args.get("ytd_cny") or "").strip()
     if raw:
         try:
-            ytd_fen = to_minor(Decimal(raw), "CNY")
-            if ytd_fen < 0:
-                raise MoneyError("negative")
-        except (InvalidOperation, MoneyError, ValueError):
+            ytd_fen = numbers.parse_money(raw, "CNY")
+        except numbers.NumberError:
             errors["ytd_cny"] = _("Enter an amount in yuan, such as 1200.50.")
-            ytd_fen = 0
     need = Need(quantity=quantity, needed_by=needed_by, w_cost=weights[0], w_speed=weights[1],
                 w_reliability=weights[2], regime=regime, ytd_fen=ytd_fen, today=today)
     return need, errors
@@ -76,11 +73,8 @@ def _yuan(args: Mapping[str, str], name: str, errors: dict[str, str]) -> int | N
     if not raw:
         return None
     try:
-        fen = to_minor(Decimal(raw), "CNY")
-        if fen < 0:
-            raise MoneyError("negative")
-        return fen
-    except (InvalidOperation, MoneyError, ValueError):
+        return numbers.parse_money(raw, "CNY")
+    except numbers.NumberError:
         errors[name] = _("Enter an amount in yuan, such as 199 or 1200.50.")
         return None
 
@@ -96,7 +90,7 @@ def parse_search(args: Mapping[str, str]) -> tuple[SearchFilters, dict[str, str]
         errors["country"] = _("Unknown country.")
         country = ""
     gtin = (args.get("gtin") or "").strip()
-    if gtin and (not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14)):
+    if gtin and (not gtin.isascii() or not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14)):
         errors["gtin"] = _("A GTIN has 8, 12, 13 or 14 digits.")
         gtin = ""
     filters = SearchFilters(

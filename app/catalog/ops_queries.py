@@ -8,6 +8,7 @@ from typing import Any, Mapping
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from app.catalog import numbers
 from app.catalog.models import FxRate, Offer, PriceListImport, Product, Supplier, TaxCategory
 from app.extensions import db
 
@@ -36,6 +37,14 @@ def recent_imports(supplier_id: int, limit: int = 10) -> list[PriceListImport]:
     return list(db.session.scalars(stmt))
 
 
+def whole(raw: str | None, lo: int = 0) -> int | None:
+    """An ASCII whole number from a query string, or None (a bad page number shows page 1)."""
+    try:
+        return numbers.parse_int(raw, lo) if raw else None
+    except numbers.NumberError:
+        return None
+
+
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -55,8 +64,8 @@ def _filtered(kind: str, args: Mapping[str, str]):
         stmt = (select(Offer).options(joinedload(Offer.supplier), joinedload(Offer.product))
                 .order_by(Offer.active.desc(), Offer.id))
         for name, col in (("supplier_id", Offer.supplier_id), ("product_id", Offer.product_id)):
-            if (args.get(name) or "").isdigit():
-                stmt = stmt.where(col == int(args[name]))
+            if (ident := whole(args.get(name))) is not None:
+                stmt = stmt.where(col == ident)
         if q:
             stmt = stmt.where(Offer.supplier_sku.ilike(_like(q), escape="\\"))
     elif kind == "tax-categories":
@@ -69,7 +78,7 @@ def _filtered(kind: str, args: Mapping[str, str]):
 
 
 def listing(kind: str, args: Mapping[str, str]) -> OpsPage:
-    page = int(args["page"]) if (args.get("page") or "").isdigit() and int(args["page"]) > 0 else 1
+    page = whole(args.get("page"), lo=1) or 1
     stmt = _filtered(kind, args)
     total_col = func.count().over().label("total")
     rows = db.session.execute(stmt.add_columns(total_col).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique().all()

@@ -59,9 +59,12 @@ KINDS: dict[str, Kind] = {
 ERRORS = {
     "name_taken": _l("Another supplier already has this name."),
     "lead_range": _l("The longest lead time must not be shorter than the shortest."),
+    "currency_in_use": _l("This supplier has offers priced in its current currency, so the currency cannot change. "
+                          "Create a new supplier for the other currency."),
     "code_taken": _l("Another tax category already uses this code."),
     "gtin_taken": _l("Another product already has this GTIN."),
     "no_supplier": _l("Choose a supplier."),
+    "no_product": _l("There is no product with this number."),
     "sku_taken": _l("This supplier already has an offer with this SKU."),
     "valid_range": _l("The end date must not be before the start date."),
     "cny_rate": _l("CNY needs no exchange rate."),
@@ -125,8 +128,8 @@ def _filled(spec: Kind, obj: Any):
         values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
         if spec.initial:
             values.update(spec.initial(obj))
-    elif "product_id" in form._fields and request.args.get("product_id", "").isdigit():
-        values["product_id"] = int(request.args["product_id"])
+    elif "product_id" in form._fields and (product_id := ops_queries.whole(request.args.get("product_id"), 1)):
+        values["product_id"] = product_id
     form.process(formdata=None, data=values)
     return form
 
@@ -172,6 +175,9 @@ def price_import(supplier_id: int):
         except UnicodeDecodeError:
             form.file.errors.append(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."))
         else:
+            if (problem := importer.file_problem(content)) is not None:
+                form.file.errors.append(_(problem))
+                return _import_page(supplier, form)
             job = PriceListImport(supplier=supplier, uploaded_by_id=current_user.id,
                                   filename=form.file.data.filename or "price-list.csv", content=content)
             db.session.add(job)
@@ -179,6 +185,10 @@ def price_import(supplier_id: int):
             if not jobs.enqueue(jobs.run_price_list_import, job.id):
                 flash(_("The file is saved but the background queue is not answering; it will not be imported until it is back. Please upload it again later."), "error")
             return redirect(url_for("catalog_ops.import_status", import_id=job.id), 303)
+    return _import_page(supplier, form)
+
+
+def _import_page(supplier: Supplier, form: forms.PriceListForm):
     recent = ops_queries.recent_imports(supplier.id)
     return render("catalog/ops/import.html", supplier=supplier, form=form, recent=recent,
                   columns=importer.COLUMNS, required=importer.REQUIRED, status=422 if form.errors else 200, **_vocab())

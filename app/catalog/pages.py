@@ -55,7 +55,7 @@ def row_json(row: Row) -> dict:
 @dataclass
 class MarketPosition:
     row: Row
-    percentile: int          # share of offers (costed at one unit) at or below this one's landed unit
+    percentile: int          # percent of offers (costed at one unit) at or below this one's landed unit
     vs_median_fen: int       # this offer's landed unit minus the median
 
 
@@ -80,10 +80,13 @@ def median(values: list[int]) -> int | None:
 
 
 def percentile_rank(values: list[int], value: int) -> int:
-    """Percent of values below `value`, counting ties as half (0–100)."""
-    below = sum(1 for v in values if v < value)
-    equal = sum(1 for v in values if v == value)
-    return int((Decimal(below) + Decimal(equal) / 2) / len(values) * 100 + Decimal("0.5"))
+    """Percent of values at or below `value` (1–100), rounded half up.
+
+    This is what the profile page says it shows: "the share of offers that cost the same
+    or less to land"; the cheapest of four offers is P25, the dearest P100.
+    """
+    at_or_below = sum(1 for v in values if v <= value)
+    return int((Decimal(at_or_below) * 100 / len(values)).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
 
 
 def profile(product_id: int, days: int, today: date) -> Profile | None:

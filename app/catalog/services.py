@@ -119,12 +119,18 @@ def _assign(obj: Any, data: dict[str, Any]) -> None:
 
 
 def save_supplier(supplier: Supplier | None, data: dict[str, Any]) -> Supplier:
-    """Create or change a supplier; raises CatalogError when the name is taken."""
+    """Create or change a supplier; raises CatalogError when the name is taken or the
+    currency would change under existing offers."""
     clash = db.session.scalar(select(Supplier.id).where(func.lower(Supplier.name) == data["name"].strip().lower()))
     if clash and (supplier is None or clash != supplier.id):
         raise CatalogError("name_taken", "name")
     if data["lead_max_days"] < data["lead_min_days"]:
         raise CatalogError("lead_range", "lead_max_days")
+    if (supplier is not None and supplier.currency != data["currency"]
+            and db.session.scalar(select(Offer.id).where(Offer.supplier_id == supplier.id).limit(1)) is not None):
+        # Offers keep prices in minor units of the supplier's currency: changing it would
+        # silently reprice every offer (and 1250 cents are not 1250 yen).
+        raise CatalogError("currency_in_use", "currency")
     moved = supplier is not None and supplier.country != data["country"]
     supplier = supplier or Supplier()
     _assign(supplier, data)
@@ -166,11 +172,13 @@ def save_product(product: Product | None, data: dict[str, Any]) -> Product:
 def save_offer(offer: Offer | None, data: dict[str, Any], day: date | None = None) -> Offer:
     """Create or change an offer, record today's price point and refresh the product's best price.
 
-    Raises CatalogError when the supplier already uses the SKU or the currency is not the supplier's.
+    Raises CatalogError when the supplier or product does not exist or the supplier already uses the SKU.
     """
     supplier = db.session.get(Supplier, data["supplier_id"])
     if supplier is None:
         raise CatalogError("no_supplier", "supplier_id")
+    if db.session.get(Product, data["product_id"]) is None:
+        raise CatalogError("no_product", "product_id")
     clash = db.session.scalar(select(Offer.id).where(Offer.supplier_id == supplier.id,
                                                      Offer.supplier_sku == data["supplier_sku"]))
     if clash and (offer is None or clash != offer.id):

@@ -80,35 +80,52 @@ def reason_text(code: str, v: dict) -> str:
     return code
 
 
+def _against_the_cheapest(rec: Recommendation) -> list[str]:
+    """Why this offer, in numbers taken from the table: cost claims against the cheapest other offer."""
+    best, cheap = rec.row, rec.cheapest_other
+    name = cheap.facts.supplier_name
+    saving, sooner = rec.unit_saving_fen or 0, rec.days_sooner or 0
+    more_reliable = best.facts.on_time_rate > cheap.facts.on_time_rate
+    on_time = {"a": _percent(best.facts.on_time_rate), "b": _percent(cheap.facts.on_time_rate)}
+    if saving > 0:  # the recommended offer is the cheapest of all
+        parts = [_("%(amount)s cheaper per unit than the next cheapest offer (%(name)s)",
+                   amount=format_money(saving), name=name)]
+        if sooner > 0 and rec.days_before_need is None:
+            parts.append(ngettext("arrives %(num)d day sooner", "arrives %(num)d days sooner", sooner))
+        return parts
+    if saving < 0:  # a cheaper offer exists: say what the extra money buys
+        more = format_money(-saving)
+        if sooner > 0:
+            return [ngettext("Arrives %(num)d day sooner than the cheapest offer (%(name)s), for %(amount)s more per unit",
+                             "Arrives %(num)d days sooner than the cheapest offer (%(name)s), for %(amount)s more per unit",
+                             sooner, name=name, amount=more)]
+        if more_reliable:
+            return [_("More reliable than the cheapest offer (%(name)s): %(a)s on time against %(b)s, "
+                      "for %(amount)s more per unit", name=name, amount=more, **on_time)]
+        return [_("Best balance for your weights: scores %(a)s against %(b)s for the cheapest offer (%(name)s), "
+                  "which costs %(amount)s less per unit", a=_score(best.score), b=_score(cheap.score),
+                  name=name, amount=more)]
+    # The same landed unit cost as the cheapest other offer.
+    if sooner > 0:
+        return [ngettext("Same landed cost per unit as %(name)s, and arrives %(num)d day sooner",
+                         "Same landed cost per unit as %(name)s, and arrives %(num)d days sooner", sooner, name=name)]
+    if more_reliable:
+        return [_("Same landed cost per unit as %(name)s, and more reliable: %(a)s on time against %(b)s",
+                  name=name, **on_time)]
+    runner = rec.runner_up
+    return [_("Best balance for your weights: scores %(a)s against %(b)s for the next offer (%(name)s)",
+              a=_score(best.score), b=_score(runner.score), name=runner.facts.supplier_name)]
+
+
 def recommendation_text(rec: Recommendation) -> str:
-    """One sentence with numbers: why this offer, against the runner-up and the buyer's date."""
+    """One sentence with numbers: why this offer, against the cheapest other offer and the buyer's date."""
     best = rec.row
     parts: list[str] = []
     if rec.only_option:
         parts.append(_("The only offer that can serve this need, at %(unit)s per unit landed",
                        unit=format_money(best.cost.unit_landed_fen)))
     else:
-        runner = rec.runner_up
-        name = runner.facts.supplier_name
-        saving, sooner = rec.unit_saving_fen or 0, rec.days_sooner or 0
-        if saving > 0:
-            parts.append(_("%(amount)s cheaper per unit than the next offer (%(name)s)",
-                           amount=format_money(saving), name=name))
-            if sooner > 0 and rec.days_before_need is None:
-                parts.append(ngettext("arrives %(num)d day sooner", "arrives %(num)d days sooner", sooner))
-        elif sooner > 0:
-            parts.append(ngettext("Arrives %(num)d day sooner than the next offer (%(name)s)",
-                                  "Arrives %(num)d days sooner than the next offer (%(name)s)", sooner, name=name))
-            if saving < 0:
-                parts.append(_("for %(amount)s more per unit", amount=format_money(-saving)))
-        elif best.facts.on_time_rate > runner.facts.on_time_rate:
-            parts.append(_("More reliable than the next offer (%(name)s): %(a)s on time against %(b)s",
-                           name=name, a=_percent(best.facts.on_time_rate), b=_percent(runner.facts.on_time_rate)))
-            if saving < 0:
-                parts.append(_("for %(amount)s more per unit", amount=format_money(-saving)))
-        else:
-            parts.append(_("Best balance for your weights: scores %(a)s against %(b)s for the next offer (%(name)s)",
-                           a=_score(best.score), b=_score(runner.score), name=name))
+        parts.extend(_against_the_cheapest(rec))
     if rec.days_before_need is not None:
         if rec.days_before_need > 0:
             parts.append(ngettext("arrives %(num)d day before your date", "arrives %(num)d days before your date",

@@ -36,7 +36,13 @@ def _api_error(field: str, message: str, status: int = 400):
     return response
 
 
+# The page and the JSON API answer the same question, so they draw on one budget per
+# client address (setting CATALOG_API_LIMIT): the page is no way around the API's limit.
+calculator_limit = limiter.shared_limit(lambda: calculator.api_limit(), scope="catalog-landed-cost")
+
+
 @bp.get("/landed-cost")
+@calculator_limit
 def calculator_page():
     """The calculator: a plain GET form; htmx swaps only the breakdown as fields change."""
     values = {**calculator.DEFAULTS, **request.args.to_dict()}
@@ -57,7 +63,7 @@ def calculator_page():
 
 
 @bp.get("/api/v1/landed-cost")
-@limiter.limit(lambda: calculator.api_limit())
+@calculator_limit
 def landed_cost_api():
     """Landed cost as JSON; 400 names the bad parameter. No login: it is a public calculator."""
     try:

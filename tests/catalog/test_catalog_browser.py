@@ -32,13 +32,13 @@ def test_changing_quantity_updates_table_and_recommendation(page: Page, live_ser
 
     recommendation = page.locator("#recommendation")
     expect(recommendation.locator("h2")).to_contain_text("东京优品 Tokyo")
-    expect(recommendation).to_contain_text("每件比次优报价（巴黎 Paris）便宜 ¥5.66")
+    expect(recommendation).to_contain_text("每件比价格次低的报价（巴黎 Paris）便宜 ¥5.66")
     expect(page.locator(f'tr[data-offer="{ids["tokyo"]}"]')).to_have_class(re.compile("recommended"))
     expect(page.locator(f'tr[data-offer="{ids["paris"]}"]')).not_to_have_class(re.compile("cannot"))
 
     page.get_by_label("数量").fill("10")
     expect(recommendation.locator("h2")).to_contain_text("纽约 New York")
-    expect(recommendation).to_contain_text("每件比次优报价（东京优品 Tokyo）便宜 ¥27.07")
+    expect(recommendation).to_contain_text("每件比价格次低的报价（东京优品 Tokyo）便宜 ¥27.07")
     expect(page.locator(f'tr[data-offer="{ids["ny"]}"] [data-col="total"]')).to_have_text("¥344.57")
     paris = page.locator(f'tr[data-offer="{ids["paris"]}"]')
     expect(paris).to_have_class(re.compile("cannot"))

@@ -24,14 +24,14 @@ def test_recommendation_changes_with_quantity(buyer_client, catalog):
 
     one = buyer_client.get(url + "?quantity=1").get_data(as_text=True)
     assert recommended(one) == str(o["tokyo"].id)
-    # Tokyo ¥61.53 landed a unit against Paris ¥67.19, the next offer by score
-    assert "¥5.66 cheaper per unit than the next offer (巴黎 Paris)" in one
+    # Tokyo ¥61.53 landed a unit against Paris ¥67.19, the next cheapest offer
+    assert "¥5.66 cheaper per unit than the next cheapest offer (巴黎 Paris)" in one
     assert "¥61.53" in one
 
     ten = buyer_client.get(url + "?quantity=10").get_data(as_text=True)
     assert recommended(ten) == str(o["ny"].id)
     # New York's 10-unit tier: $4.00 → ¥34.46 landed a unit, ¥27.07 below Tokyo's ¥61.53
-    assert "¥27.07 cheaper per unit than the next offer (东京优品 Tokyo)" in ten
+    assert "¥27.07 cheaper per unit than the next cheapest offer (东京优品 Tokyo)" in ten
     assert "¥344.57" in ten  # landed total for 10 units
 
 
@@ -146,3 +146,26 @@ def test_compare_query_count_does_not_grow_with_offers(buyer_client, catalog, co
         html = buyer_client.get(url).get_data(as_text=True)
     assert len(rows(html)) == 44
     assert len(many) == len(few) <= 4, many
+
+
+def test_sentence_never_hides_a_cheaper_offer_and_its_numbers_match_the_table(buyer_client, catalog):
+    from decimal import Decimal
+
+    from app.core.money import format_money
+
+    product = catalog.product()
+    slow = catalog.supplier(name="Slow 慢", currency="CNY", on_time_rate=Decimal("0.95"))
+    fast = catalog.supplier(name="Fast 快", currency="CNY", on_time_rate=Decimal("0.95"))
+    dear = catalog.supplier(name="Dear 贵", currency="CNY", on_time_rate=Decimal("0.95"))
+    o_slow = catalog.offer(product, slow, unit_price_minor=10_000, lead_time_days=30)
+    o_fast = catalog.offer(product, fast, unit_price_minor=10_500, lead_time_days=2)
+    catalog.offer(product, dear, unit_price_minor=12_000, lead_time_days=3)
+    body = buyer_client.get(f"/api/v1/products/{product.id}/offers?quantity=1").get_json()
+    units = {o["offer_id"]: o["landed"]["unit_landed_fen"] for o in body["offers"]}
+    assert body["recommendation"]["offer_id"] == o_fast.id
+    reason = body["recommendation"]["reason"]
+    more = format_money(units[o_fast.id] - units[o_slow.id])
+    assert "cheaper" not in reason
+    assert reason.startswith(f"Arrives 28 days sooner than the cheapest offer (Slow 慢), for {more} more per unit")
+    html = buyer_client.get(f"/catalog/products/{product.id}/compare?quantity=1").get_data(as_text=True)
+    assert reason in html

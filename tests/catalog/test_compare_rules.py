@@ -75,3 +75,42 @@ def test_sort_keeps_blocked_offers_last():
     rows = rank([facts(1, 300), facts(2, 100, stock=0), facts(3, 200)], RATES, Need(today=TODAY))
     assert [r.facts.offer_id for r in sort_rows(rows, "unit")] == [3, 1, 2]
     assert [r.facts.offer_id for r in sort_rows(rows, "unit", descending=True)] == [1, 3, 2]
+
+
+def _text(app, rec):
+    from app.catalog.texts import recommendation_text
+
+    with app.test_request_context(headers={"Cookie": "kj_lang=en"}):
+        return recommendation_text(rec)
+
+
+def test_cost_claims_are_made_against_the_cheapest_other_offer(app):
+    # S1 is cheapest but slow; S2 wins on speed; S3 is second by score and dearer than S2.
+    need = Need(today=TODAY)
+    offers = [facts(1, 10_000, lead=30), facts(2, 10_500, lead=2), facts(3, 12_000, lead=3)]
+    rows = rank(offers, RATES, need)
+    rec = recommend(rows, need)
+    units = {r.facts.offer_id: r.cost.unit_landed_fen for r in rows}
+    assert rec.row.facts.offer_id == 2 and rec.runner_up.facts.offer_id == 3
+    assert rec.cheapest_other.facts.offer_id == 1
+    assert rec.unit_saving_fen == units[1] - units[2] == -565   # ¥113.00 against ¥118.65
+    text = _text(app, rec)
+    assert "cheaper" not in text
+    assert text == "Arrives 28 days sooner than the cheapest offer (S1), for ¥5.65 more per unit."
+
+
+def test_the_cheapest_recommended_offer_is_compared_with_the_next_cheapest(app):
+    need = Need(w_cost=100, w_speed=0, w_reliability=0, today=TODAY)
+    offers = [facts(1, 10_000, lead=9), facts(2, 11_000, lead=2), facts(3, 10_100, lead=9)]
+    rec = recommend(rank(offers, RATES, need), need)
+    assert rec.row.facts.offer_id == 1 and rec.cheapest_other.facts.offer_id == 3
+    assert _text(app, rec) == "¥1.13 cheaper per unit than the next cheapest offer (S3)."
+
+
+def test_dearer_and_not_faster_recommendation_says_what_the_money_buys(app):
+    need = Need(w_cost=10, w_speed=0, w_reliability=90, today=TODAY)
+    offers = [facts(1, 10_000, on_time_rate=Decimal("0.50")), facts(2, 10_200, on_time_rate=Decimal("0.99"))]
+    rec = recommend(rank(offers, RATES, need), need)
+    assert rec.row.facts.offer_id == 2
+    assert _text(app, rec) == ("More reliable than the cheapest offer (S1): 99% on time against 50%, "
+                               "for ¥2.26 more per unit.")

@@ -84,8 +84,8 @@ def test_product_profile_chart_market_position_and_no_orders(buyer_client, catal
     # Market: four offers costed at one unit (Seoul's MOQ does not change its unit price):
     # Seoul ¥43.07, Tokyo ¥61.53, Paris ¥67.19, New York ¥68.92; median ¥64.36
     assert "Median landed cost of one unit across offers: ¥64.36." in html
-    assert re.search(rf'<tr data-offer="{o["seoul"].id}">(?:(?!</tr>).)*P13</td>', html, re.S)
-    assert re.search(rf'<tr data-offer="{o["tokyo"].id}">(?:(?!</tr>).)*-¥2.83(?:(?!</tr>).)*P38</td>', html, re.S)
+    assert re.search(rf'<tr data-offer="{o["seoul"].id}">(?:(?!</tr>).)*P25</td>', html, re.S)
+    assert re.search(rf'<tr data-offer="{o["tokyo"].id}">(?:(?!</tr>).)*-¥2.83(?:(?!</tr>).)*P50</td>', html, re.S)
     assert "No orders yet" in html
     assert "On time" in html and "97.0%" in html
 
@@ -96,6 +96,9 @@ def test_median_and_percentile():
     assert median([5, 1, 3]) == 3
     assert median([1, 2, 3, 4]) == 3  # 2.5 rounds half up to the fen
     assert median([]) is None
-    assert percentile_rank([10, 20, 30, 40], 10) == 13
-    assert percentile_rank([10, 20, 30, 40], 40) == 88
-    assert percentile_rank([10, 10], 10) == 50
+    # the page says "the share of offers that cost the same or less": ties count in full
+    assert percentile_rank([10, 20, 30, 40], 10) == 25
+    assert percentile_rank([10, 20, 30, 40], 40) == 100
+    assert percentile_rank([10, 10], 10) == 100
+    assert percentile_rank([10, 20, 20], 20) == 100
+    assert percentile_rank([10, 20, 30], 10) == 33

@@ -1,0 +1,158 @@
+"""Numbers typed by people (query strings, forms, CSV cells): one set of parsers and limits.
+
+Every entry point of the catalog (the landed-cost API and page, the comparison and
+search pages, the offers API, the operations forms and the CSV importer) reads numbers
+through these functions, so that they accept and refuse exactly the same text:
+
+* ASCII digits only. ``"²".isdigit()`` is true and ``int("٣")`` is 3; neither is a
+  number a buyer or a price list means, so both are refused.
+* No exponents, NaN or infinity ("1e30", "1e999999999"): plain decimals only, so no
+  Decimal ever overflows.
+* Bounded: money at most 10^12 minor units, whole numbers at most 2^31 − 1 (the
+  database's integer columns), lead times at most 365 days, rates below 1 with at most
+  4 decimal places, FX rates at most 8.
+
+Errors are `NumberError`s carrying an English message id and its values, translated
+when shown (`message()`), or stored untranslated for the import report (`reason`).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from app.core.money import MoneyError, minor_digits
+
+MAX_MINOR = 10 ** 12            # any amount, in the currency's minor units
+MAX_INT = 2 ** 31 - 1           # stock, MOQ, increments: PostgreSQL integer
+MAX_LEAD_DAYS = 365
+RATE_PLACES = 4                 # VAT, consumption tax, tariff, insurance, on-time rates
+FX_PLACES = 8
+MAX_FX = Decimal(100_000)
+MAX_TEXT = 64                   # longer text is not a number anyone typed
+
+_INT = re.compile(r"[0-9]+")
+_DEC = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
+def N_(msgid: str) -> str:
+    """Mark a message for extraction; it is translated when shown."""
+    return msgid
+
+
+WHOLE = N_("Enter a whole number using the digits 0 to 9.")
+NUMBER = N_("Enter a number such as 12.50, using the digits 0 to 9.")
+NEGATIVE = N_("Must not be negative.")
+RANGE = N_("Enter a whole number from %(lo)s to %(hi)s.")
+AT_MOST = N_("Enter at most %(max)s.")
+PLACES = N_("Use at most %(n)s decimal places.")
+NO_PLACES = N_("%(currency)s has no decimal places.")
+RATE = N_("Enter a rate from 0 to below 1, such as 0.13.")
+FX = N_("Enter a rate above 0.")
+
+
+class NumberError(ValueError):
+    def __init__(self, msgid: str, **params: Any) -> None:
+        super().__init__(msgid % params if params else msgid)
+        self.msgid, self.params = msgid, params
+
+    @property
+    def reason(self) -> tuple[str, dict[str, Any]]:
+        return self.msgid, self.params
+
+    def message(self) -> str:
+        from flask_babel import gettext
+
+        return gettext(self.msgid, **self.params)
+
+
+def _text(raw: object) -> str:
+    return str(raw if raw is not None else "").strip()
+
+
+def _grouped(n: int | Decimal) -> str:
+    return f"{n:,}"
+
+
+def parse_int(raw: object, lo: int = 0, hi: int = MAX_INT) -> int:
+    """A whole number from lo to hi written with ASCII digits."""
+    text = _text(raw)
+    if text.startswith("-") and _INT.fullmatch(text[1:]) and len(text) <= MAX_TEXT:
+        raise NumberError(RANGE, lo=_grouped(lo), hi=_grouped(hi))
+    if len(text) > MAX_TEXT or not _INT.fullmatch(text):
+        raise NumberError(WHOLE)
+    value = int(text)
+    if not lo <= value <= hi:
+        raise NumberError(RANGE, lo=_grouped(lo), hi=_grouped(hi))
+    return value
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(-exponent, 0) if isinstance(exponent, int) else 0
+
+
+def parse_decimal(raw: object, places: int | None = None, hi: Decimal | None = None,
+                  negative: bool = False) -> Decimal:
+    """A plain decimal ("12.50") with ASCII digits, no exponent; ≥ 0 unless `negative`."""
+    text = _text(raw)
+    if len(text) > MAX_TEXT or not _DEC.fullmatch(text):
+        raise NumberError(NUMBER)
+    value = Decimal(text)
+    if value < 0 and not negative:
+        raise NumberError(NEGATIVE)
+    if places is not None and _places(value) > places:
+        raise NumberError(PLACES, n=places)
+    if hi is not None and value > hi:
+        raise NumberError(AT_MOST, max=_grouped(hi))
+    return value
+
+
+def parse_money(raw: object, currency: str, hi: int = MAX_MINOR) -> int:
+    """A major-unit amount ("12.50") as minor units of `currency`, 0 to `hi` minor units."""
+    try:
+        digits = minor_digits(currency)
+    except MoneyError:
+        raise NumberError(N_("Unknown currency.")) from None
+    value = parse_decimal(raw)
+    if _places(value) > digits:
+        if digits == 0:
+            raise NumberError(NO_PLACES, currency=currency)
+        raise NumberError(PLACES, n=digits)
+    minor = int(value.scaleb(digits))
+    if minor > hi:
+        raise NumberError(AT_MOST, max=_grouped(Decimal(hi).scaleb(-digits).quantize(Decimal(1))))
+    return minor
+
+
+def parse_rate(raw: object, places: int = RATE_PLACES) -> Decimal:
+    """A rate as a fraction from 0 to below 1 (0.13 for 13 %), at most `places` decimals."""
+    try:
+        value = parse_decimal(raw)
+    except NumberError as e:
+        raise NumberError(RATE) if e.msgid == NUMBER else e from None
+    if value >= 1:
+        raise NumberError(RATE)
+    if _places(value) > places:
+        raise NumberError(PLACES, n=places)
+    return value
+
+
+def parse_fx(raw: object, places: int = FX_PLACES) -> Decimal:
+    """CNY per unit of a currency: above 0, at most 100,000, at most `places` decimals."""
+    try:
+        value = parse_decimal(raw)
+    except NumberError:
+        raise NumberError(FX) from None
+    if value <= 0:
+        raise NumberError(FX)
+    if value > MAX_FX:
+        raise NumberError(AT_MOST, max=_grouped(MAX_FX))
+    if _places(value) > places:
+        raise NumberError(PLACES, n=places)
+    return value
+
+
+def check_minor(value: int) -> bool:
+    """True when a stored amount is within the limits (0 to MAX_MINOR minor units)."""
+    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= MAX_MINOR
