@@ -25,12 +25,16 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(identity: str):
-        from app.accounts.models import User
+        from sqlalchemy.orm import joinedload
+
+        from app.accounts.models import Membership, User
 
         user_id, _, token = identity.partition(":")
-        if not user_id.isdigit() or not token:
+        if not (user_id.isascii() and user_id.isdigit()) or not token:
             return None
-        user = db.session.get(User, int(user_id))
+        # One query per request: every page shows the user's company and role.
+        user = db.session.get(User, int(user_id), options=[
+            joinedload(User.memberships).joinedload(Membership.company)])
         # A cookie minted before logout or a password change carries a stale token.
         if user is None or not user.active or user.session_token != token:
             return None
