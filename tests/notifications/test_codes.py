@@ -212,3 +212,23 @@ def test_opting_out_on_the_profile_page(client, db_session, make_user, login):
     html = client.get("/account").get_data(as_text=True)
     assert re.search(r'value="payments"[^>]*checked|checked[^>]*value="payments"', html)
     assert not re.search(r'value="orders"[^>]*checked|checked[^>]*value="orders"', html)
+
+
+@pytest.mark.parametrize("typed", ["١٢٣٤٥٦", "१२३४५६"])
+def test_digits_other_than_ascii_never_cost_a_try(client, db_session, make_user, typed):
+    user = verified_user(make_user, phone="+8613600003434")
+    client.post("/login/code/send", data={"phone": user.phone})
+    response = client.post("/login/code", data={"phone": user.phone, "code": typed})
+    assert response.status_code == 422 and "请输入短信中的 6 位验证码" in response.get_data(as_text=True)
+    row = db_session.scalar(select(PhoneCode).where(PhoneCode.phone == user.phone))
+    db_session.refresh(row)
+    assert row.attempts == 0, "a code the form refuses is not a wrong try"
+
+
+def test_full_width_digits_of_the_right_code_sign_in(client, db_session, make_user):
+    user = verified_user(make_user, phone="+8613600004545")
+    client.post("/login/code/send", data={"phone": user.phone})
+    code = code_sent_to(db_session, user.phone)
+    full_width = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    response = client.post("/login/code", data={"phone": user.phone, "code": full_width})
+    assert response.status_code == 303
