@@ -113,7 +113,7 @@ def phone_send():
             codes.send_code(form.phone.data, CodePurpose.VERIFY_PHONE, ip=_client_ip(),
                             user=current_user._get_current_object())
         except codes.CodeError as e:
-            db.session.rollback()
+            db.session.commit() if e.keep else db.session.rollback()
             form.phone.errors.append(str(e.message))
             return render(PHONE_PAGE, PHONE_FRAGMENT, status=_refusal_status(e), phone_form=form)
         db.session.commit()

@@ -232,3 +232,13 @@ def test_full_width_digits_of_the_right_code_sign_in(client, db_session, make_us
     full_width = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
     response = client.post("/login/code", data={"phone": user.phone, "code": full_width})
     assert response.status_code == 303
+
+
+def test_probing_numbers_verified_elsewhere_counts_toward_the_limits(client, db_session, make_user, login):
+    verified_user(make_user, phone="+8613600002323")
+    login(client, make_user())
+    first = client.post("/account/phone/send", data={"phone": "+8613600002323"})
+    assert first.status_code == 422 and "该手机号已在其他账户上验证" in first.get_data(as_text=True)
+    again = client.post("/account/phone/send", data={"phone": "+8613600002323"})
+    assert again.status_code == 429 and "发送到该号码的验证码过多" in again.get_data(as_text=True)
+    assert db_session.scalar(select(SmsMessage).where(SmsMessage.phone == "+8613600002323")) is None
