@@ -6,12 +6,14 @@
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flask import current_app
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SmsRequest:
@@ -47,12 +49,18 @@ class SmsProvider(Protocol):
 
 
 class OutboxProvider:
-    """Development and test default: the SmsMessage row is the outbox; nothing leaves."""
+    """Development and test default: nothing leaves; the delivered text goes to the log.
+
+    The SmsMessage row and the outbox page keep one-time codes and invitation links
+    masked, so in development the log (INFO) is where a code "arrives".
+    """
 
     name = "outbox"
 
     def send(self, request: SmsRequest) -> SendResult:
-        return Delivered(provider_id=f"outbox-{uuid.uuid4().hex[:16]}")
+        provider_id = f"outbox-{uuid.uuid4().hex[:16]}"
+        log.info("outbox delivered %s to %s: %s", provider_id, request.phone, request.text)
+        return Delivered(provider_id=provider_id)
 
 
 # Throttling answers that clear after a while. Daily limits do not clear within our

@@ -170,6 +170,7 @@ def record(message: SmsMessage, result: SendResult, now: datetime | None = None)
         message.status = SmsStatus.SENT
         message.provider_id = result.provider_id
         message.sent_at = now
+        message.forget_secrets()
         db.session.flush()
         return None
     assert isinstance(result, Rejected)
@@ -184,10 +185,18 @@ def record(message: SmsMessage, result: SendResult, now: datetime | None = None)
         return delay
     if result.retryable:
         message.last_error = f"{message.last_error} (gave up after {message.attempts} attempts)"
-    message.status = SmsStatus.FAILED
-    message.failed_at = now
-    db.session.flush()
+    fail(message, message.error_code, message.last_error, now)
     return None
+
+
+def fail(message: SmsMessage, code: str, reason: str, now: datetime | None = None) -> None:
+    """Give up on `message` for good, with the reason shown on the outbox page."""
+    message.status = SmsStatus.FAILED
+    message.failed_at = now or utcnow()
+    message.error_code = code[:100]
+    message.last_error = reason
+    message.forget_secrets()
+    db.session.flush()
 
 
 def lost_messages(now: datetime | None = None, limit: int = 500) -> list[int]:

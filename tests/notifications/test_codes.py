@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.models import utcnow
-from app.notifications import codes, services
+from app.notifications import codes, events, jobs, services
 from app.notifications.models import CodePurpose, PhoneCode, SmsMessage, SmsProfile
 
 
@@ -27,13 +27,19 @@ def db_session_flush(user) -> None:
     db.session.flush()
 
 
+_OUTBOX: list = []
+
+
 def code_sent_to(db_session, phone: str) -> str:
+    """Deliver the latest SMS to `phone` through the outbox provider and read the code in it."""
     message = db_session.scalar(select(SmsMessage).where(SmsMessage.phone == phone).order_by(SmsMessage.id.desc()))
-    return message.params["code"]
+    assert jobs.send_sms(message.id) == "sent"
+    return _OUTBOX[0].code_to(phone)
 
 
 @pytest.fixture(autouse=True)
-def _own_queue_and_request(app, queue_name):
+def _own_queue_and_request(app, queue_name, outbox_log):
+    _OUTBOX[:] = [outbox_log]
     # Service calls outside a page still render their (lazy) messages in a request's language.
     with app.test_request_context(headers={"Cookie": "kj_lang=en"}):
         yield
@@ -42,11 +48,14 @@ def _own_queue_and_request(app, queue_name):
 def test_a_login_code_is_six_digits_sent_by_sms_and_stored_only_hashed(app, db_session, make_user):
     user = verified_user(make_user)
     row = codes.send_code(user.phone, CodePurpose.LOGIN, ip="10.0.0.1")
-    message = db_session.get(SmsMessage, row.message_id)
-    code = message.params["code"]
+    code = code_sent_to(db_session, user.phone)
     assert re.fullmatch(r"\d{6}", code)
-    assert message.body == f"【跨境采购】您的登录验证码为{code}，5分钟内有效。如非本人操作，请忽略本短信。"
+    assert _OUTBOX[0].texts_to(user.phone) == [f"【跨境采购】您的登录验证码为{code}，5分钟内有效。如非本人操作，请忽略本短信。"]
     assert code not in row.code_hash and len(row.code_hash) == 64
+    message = db_session.get(SmsMessage, row.message_id)
+    db_session.refresh(message)
+    assert message.params["code"] == events.MASK and code not in message.body
+    assert message.body == "【跨境采购】您的登录验证码为••••••，5分钟内有效。如非本人操作，请忽略本短信。"
     assert row.expires_at - row.created_at == timedelta(minutes=5)
     assert codes.login_with_code(user.phone, code) is user
 

@@ -135,3 +135,35 @@ def test_recipients_get_their_own_language(app, db_session, make_user, queue_nam
     en = make_user(phone="+8613700003333", language="en")
     assert notify("statement_ready", zh, period="2026-10").body == "【跨境采购】您2026-10的对账单已生成，请登录平台下载。"
     assert notify("statement_ready", en, period="2026-10").body == "[Kuajing] Your statement for 2026-10 is ready. Sign in to download it."
+
+
+def test_invitation_links_and_codes_never_show_on_the_outbox_and_are_forgotten_once_sent(
+        app, db_session, client, new_client, make_user, login, queue_name, outbox_log):
+    owner = make_user(role="owner")
+    login(client, owner)
+    response = client.post("/members/invite", data={"email": "joiner@example.test", "phone": "13812340000",
+                                                    "role": "buyer"})
+    assert response.status_code == 200
+    message = db_session.scalar(select(SmsMessage).where(SmsMessage.event == "member_invitation"))
+    link = message.params["link"]
+    assert "/invite/" in link and link in message.body, "kept until it is sent"
+
+    staff = new_client()
+    login(staff, make_user(role=None, staff_role="agent"))
+    html = staff.get("/outbox").get_data(as_text=True)
+    assert "/invite/" not in html and "••••••" in html, "queued: the link is masked for staff"
+
+    assert jobs.send_sms(message.id) == "sent"
+    db_session.refresh(message)
+    assert [text for text in outbox_log.texts_to("+8613812340000") if link in text], "the invitee got the link"
+    assert link not in message.body and message.params["link"] == "••••••"
+    assert "/invite/" not in staff.get("/outbox").get_data(as_text=True)
+
+
+def test_a_failed_code_message_forgets_its_code_too(app, db_session, use_stub, use_config, queue_name):
+    use_config(SMS_TEMPLATE_IDS={**app.config["SMS_TEMPLATE_IDS"], "login_code.zh_CN": "2109999"})
+    message = notify("login_code", Recipient("+8613800138000", "zh_CN"), code="482913", minutes=5)
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "failed"
+    db_session.refresh(message)
+    assert "482913" not in message.body and message.params["code"] == "••••••"
