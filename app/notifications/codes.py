@@ -134,7 +134,7 @@ def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | 
     db.session.flush()
     if user is not None:
         message = services.notify(EVENT_FOR[purpose], services.Recipient(phone, user.language, user.id),
-                                  about=row, code=code, minutes=ttl // 60)
+                                  about=row, expires_at=row.expires_at, code=code, minutes=ttl // 60)
         row.message_id = message.id if message else None
         db.session.flush()
     return row

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core.jobs import job_context
 from app.extensions import db
+from app.notifications.models import SmsStatus
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,10 @@ def send_sms(message_id: int) -> str:
         if message is None:
             db.session.rollback()
             return "skipped"
+        if message.status != SmsStatus.SENDING:  # out of date: failed instead of sent
+            status = message.status.value
+            db.session.commit()
+            return status
         request = services.request_for(message)
         db.session.commit()  # `sending` is visible (and the row unlocked) during the call
         try:

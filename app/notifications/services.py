@@ -19,7 +19,7 @@ from app.core.models import utcnow
 from app.core.validators import normalize_phone
 from app.extensions import db
 from app.notifications import events
-from app.notifications.models import SmsMessage, SmsProfile, SmsStatus
+from app.notifications.models import PhoneCode, SmsMessage, SmsProfile, SmsStatus
 from app.notifications.provider import Delivered, Rejected, SendResult, SmsRequest
 
 
@@ -60,14 +60,16 @@ def _resolve(recipient: User | Recipient | tuple[str, str], event: events.SmsEve
 
 
 def notify(event: str, recipient: User | Recipient | tuple[str, str], *, about: Any = None,
-           dedup_key: str | None = None, **params: Any) -> SmsMessage | None:
+           dedup_key: str | None = None, expires_at: datetime | None = None,
+           **params: Any) -> SmsMessage | None:
     """Queue the SMS for `event` to `recipient`; it is sent by a job after the commit.
 
     `recipient` is a User (their phone and language; None is returned when they have
     no usable phone or opted out of the event's category) or a Recipient / (phone,
     language) pair. `about` is the row the message is about. `dedup_key` makes the
     call idempotent: a second call with the same key returns the first message;
-    without one, the key is the event, the `about` row and the phone. Raises
+    without one, the key is the event, the `about` row and the phone. A message
+    with `expires_at` (a one-time code's expiry) fails instead of going out late. Raises
     events.UnknownEvent for an event without templates and ValueError for missing
     parameters or a malformed phone number.
     """
@@ -93,7 +95,7 @@ def notify(event: str, recipient: User | Recipient | tuple[str, str], *, about: 
         template_code=cfg["SMS_TEMPLATE_IDS"][f"{ev.name}.{to.language}"], params=values,
         body=events.render(ev, to.language, sign, values), status=SmsStatus.QUEUED,
         next_attempt_at=utcnow(), dedup_key=dedup_key, user_id=to.user_id,
-        about_type=about_type, about_id=about_id)
+        about_type=about_type, about_id=about_id, expires_at=expires_at)
     try:
         with db.session.begin_nested():
             db.session.add(message)
@@ -131,11 +133,24 @@ def set_opt_outs(user: User, categories: set[str]) -> SmsProfile:
 
 # --- delivery -------------------------------------------------------------------------
 
+def _stale(message: SmsMessage, now: datetime) -> tuple[str, str] | None:
+    """Why a queued message must not go out any more (code and reason), or None."""
+    if message.expires_at is not None and message.expires_at <= now:
+        return "expired", "expired: not sent, it was out of date before it could be sent."
+    if message.about_type == PhoneCode.__tablename__ and message.about_id is not None:
+        code = db.session.get(PhoneCode, message.about_id)
+        if code is None or code.voided_at is not None or code.consumed_at is not None:
+            return "superseded", "superseded: not sent, a newer code replaced this one."
+    return None
+
+
 def claim(message_id: int, provider_name: str, now: datetime | None = None) -> SmsMessage | None:
     """Lock a due, queued message and mark it `sending`; None when there is nothing to send.
 
     A job run twice, or a job racing another for the same message, finds the row
-    locked or no longer queued and does nothing: one message goes out once.
+    locked or no longer queued and does nothing: one message goes out once. A
+    message that is out of date (expired, or a code replaced by a newer one) is
+    marked failed instead and returned with that status.
     """
     now = now or utcnow()
     message = db.session.scalar(
@@ -143,6 +158,10 @@ def claim(message_id: int, provider_name: str, now: datetime | None = None) -> S
     # One second of slack for the scheduler's clock; an earlier run is a stray duplicate.
     if message is None or message.status != SmsStatus.QUEUED or message.next_attempt_at > now + timedelta(seconds=1):
         return None
+    stale = _stale(message, now)
+    if stale:
+        fail(message, *stale, now=now)
+        return message
     message.status = SmsStatus.SENDING
     message.attempts += 1
     message.provider = provider_name
@@ -185,11 +204,11 @@ def record(message: SmsMessage, result: SendResult, now: datetime | None = None)
         return delay
     if result.retryable:
         message.last_error = f"{message.last_error} (gave up after {message.attempts} attempts)"
-    fail(message, message.error_code, message.last_error, now)
+    fail(message, message.error_code, message.last_error, now=now)
     return None
 
 
-def fail(message: SmsMessage, code: str, reason: str, now: datetime | None = None) -> None:
+def fail(message: SmsMessage, code: str, reason: str, *, now: datetime | None = None) -> None:
     """Give up on `message` for good, with the reason shown on the outbox page."""
     message.status = SmsStatus.FAILED
     message.failed_at = now or utcnow()

@@ -251,3 +251,27 @@ def test_probing_numbers_verified_elsewhere_counts_toward_the_limits(client, db_
     again = client.post("/account/phone/send", data={"phone": "+8613600002323"})
     assert again.status_code == 429 and "发送到该号码的验证码过多" in again.get_data(as_text=True)
     assert db_session.scalar(select(SmsMessage).where(SmsMessage.phone == "+8613600002323")) is None
+
+
+def test_a_code_message_is_never_sent_once_its_code_expired(app, db_session, make_user):
+    # Redis was down for longer than the code lives: the sweep finds the message later.
+    user = verified_user(make_user, phone="+8613600005656")
+    row = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=utcnow() - timedelta(minutes=6))
+    message = db_session.get(SmsMessage, row.message_id)
+    assert message.expires_at == row.expires_at
+    assert jobs.send_sms(message.id) == "failed"
+    db_session.refresh(message)
+    assert message.error_code == "expired" and message.attempts == 0
+    assert _OUTBOX[0].texts_to(user.phone) == [], "nothing reached the phone"
+    assert message.params["code"] == events.MASK
+
+
+def test_a_code_replaced_by_a_newer_one_is_not_sent(app, db_session, make_user):
+    user = verified_user(make_user, phone="+8613600006767")
+    old = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=utcnow() - timedelta(minutes=2))
+    new = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None)
+    assert jobs.send_sms(old.message_id) == "failed"
+    assert db_session.get(SmsMessage, old.message_id).error_code == "superseded"
+    assert jobs.send_sms(new.message_id) == "sent"
+    assert len(_OUTBOX[0].texts_to(user.phone)) == 1, "only the code that works went out"
+    assert codes.login_with_code(user.phone, _OUTBOX[0].code_to(user.phone)) is user
