@@ -9,6 +9,7 @@ once Redis is back.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import has_app_context
@@ -90,11 +91,11 @@ def send_sms(message_id: int) -> str:
     sends it. Returns what happened, for the job's result.
     """
     from app.notifications import services
-    from app.notifications.provider import get_provider
+    from app.notifications.models import SmsMessage
+    from app.notifications.provider import Rejected, get_provider
 
     with job_context():
-        provider = get_provider()
-        message = services.claim(message_id, provider.name)
+        message = services.claim(message_id)
         if message is None:
             db.session.rollback()
             return "skipped"
@@ -102,22 +103,57 @@ def send_sms(message_id: int) -> str:
             status = message.status.value
             db.session.commit()
             return status
-        request = services.request_for(message)
-        db.session.commit()  # `sending` is visible (and the row unlocked) during the call
+        # The claim stands whatever happens next: `sending` is visible, the row unlocked,
+        # and an error below can no longer roll the message back to `queued` for ever.
+        db.session.commit()
+        try:
+            provider = get_provider()
+            request = services.request_for(message)
+        except Exception as e:  # a setting or data error: retrying cannot fix it
+            log.exception("sms %s: could not prepare the message", message_id)
+            db.session.rollback()
+            message = db.session.get(SmsMessage, message_id, with_for_update=True, populate_existing=True)
+            services.fail(message, type(e).__name__,
+                          f"{type(e).__name__}: not sent, the message could not be prepared: {e}"[:1000])
+            db.session.commit()
+            return "failed"
         try:
             result = provider.send(request)
         except Exception as e:  # an adapter bug must not leave the message stuck in `sending`
             log.exception("sms %s: provider %s raised", message_id, provider.name)
-            from app.notifications.provider import Rejected
-
             result = Rejected(type(e).__name__, str(e)[:500], True)
-        message = db.session.get(type(message), message_id, with_for_update=True)
-        delay = services.record(message, result)
-        status = message.status.value
-        db.session.commit()
+        delay, status = _store_result(message_id, provider.name, result)
         if delay:
             enqueue([message_id], delay=delay)
         return status
+
+
+def _store_result(message_id: int, provider_name: str, result) -> tuple[int | None, str]:
+    """Record the provider's answer in one short transaction, committed right away.
+
+    Once the provider has the message, its id in our row is what stops a resend;
+    a brief database error is retried rather than leaving the row `sending`.
+    """
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from app.notifications import services
+    from app.notifications.models import SmsMessage
+
+    for attempt in range(1, 4):
+        try:
+            message = db.session.get(SmsMessage, message_id, with_for_update=True, populate_existing=True)
+            message.provider = provider_name
+            delay = services.record(message, result)
+            status = message.status.value
+            db.session.commit()
+            return delay, status
+        except (OperationalError, InterfaceError):
+            db.session.rollback()
+            if attempt == 3:
+                log.error("sms %s: the provider answered %r but it could not be stored", message_id, result)
+                raise
+            time.sleep(attempt)
+    raise AssertionError("unreachable")
 
 
 def sweep() -> int:

@@ -144,7 +144,7 @@ def _stale(message: SmsMessage, now: datetime) -> tuple[str, str] | None:
     return None
 
 
-def claim(message_id: int, provider_name: str, now: datetime | None = None) -> SmsMessage | None:
+def claim(message_id: int, now: datetime | None = None) -> SmsMessage | None:
     """Lock a due, queued message and mark it `sending`; None when there is nothing to send.
 
     A job run twice, or a job racing another for the same message, finds the row
@@ -164,7 +164,6 @@ def claim(message_id: int, provider_name: str, now: datetime | None = None) -> S
         return message
     message.status = SmsStatus.SENDING
     message.attempts += 1
-    message.provider = provider_name
     db.session.flush()
     return message
 

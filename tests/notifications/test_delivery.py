@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 from redis import Redis
 from rq import Queue
 from sqlalchemy import func, select
 
+from app.core.models import utcnow
 from app.extensions import db
 from app.notifications import jobs, services
 from app.notifications.models import SmsMessage, SmsStatus
@@ -167,3 +169,28 @@ def test_a_failed_code_message_forgets_its_code_too(app, db_session, use_stub, u
     assert jobs.send_sms(message.id) == "failed"
     db_session.refresh(message)
     assert "482913" not in message.body and message.params["code"] == "••••••"
+
+
+def test_a_message_that_cannot_be_prepared_fails_once_with_the_reason(app, db_session, use_config, queue_name):
+    # Before: the error rolled the claim back, the message stayed queued and the sweep
+    # enqueued it again every minute, for ever.
+    message = notify("order_paid", Recipient("+8613800138000", "zh_CN"), order_no="KJ-3", amount="¥3.00")
+    db_session.commit()
+    use_config(SMS_PROVIDER="carrier-pigeon")
+    assert jobs.send_sms(message.id) == "failed"
+    db_session.refresh(message)
+    assert message.status == SmsStatus.FAILED and message.attempts == 1
+    assert message.error_code == "RuntimeError" and "carrier-pigeon" in message.last_error
+    db_session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id)
+                       .values(next_attempt_at=utcnow() - timedelta(hours=1)))
+    assert message.id not in services.lost_messages()
+
+
+def test_a_message_whose_parameters_are_broken_fails_instead_of_looping(app, db_session, queue_name):
+    message = notify("order_paid", Recipient("+8613800138000", "zh_CN"), order_no="KJ-4", amount="¥4.00")
+    db_session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id).values(params={}))
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "failed"
+    db_session.refresh(message)
+    assert message.error_code == "KeyError" and message.status == SmsStatus.FAILED
+    assert jobs.send_sms(message.id) == "skipped"
