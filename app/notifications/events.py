@@ -36,6 +36,13 @@ class SmsEvent:
     secret: tuple[str, ...] = ()
 
     @property
+    def at_most_once(self) -> bool:
+        """One-time codes: when the provider may or may not have sent one (a timeout), we
+        do not send it again; the user asks for a new code. Everything else is delivered
+        at least once."""
+        return "code" in self.secret
+
+    @property
     def essential(self) -> bool:
         return self.category in ESSENTIAL_CATEGORIES
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import User
@@ -90,21 +90,21 @@ def notify(event: str, recipient: User | Recipient | tuple[str, str], *, about: 
     cfg = current_app.config
     values = {p: str(params[p]) for p in ev.params}
     sign = cfg["SMS_SIGN_NAME"] if to.language == "zh_CN" else cfg["SMS_SIGN_NAME_EN"]
+    from app.notifications.jobs import enqueue_after_commit, new_job_id
+
     message = SmsMessage(
         phone=to.phone, language=to.language, event=ev.name, category=ev.category,
         template_code=cfg["SMS_TEMPLATE_IDS"][f"{ev.name}.{to.language}"], params=values,
         body=events.render(ev, to.language, sign, values), status=SmsStatus.QUEUED,
         next_attempt_at=utcnow(), dedup_key=dedup_key, user_id=to.user_id,
-        about_type=about_type, about_id=about_id, expires_at=expires_at)
+        about_type=about_type, about_id=about_id, expires_at=expires_at, job_id=new_job_id())
     try:
         with db.session.begin_nested():
             db.session.add(message)
     except IntegrityError:
         # Another transaction created the same event's message first: that one stands.
         return db.session.scalar(select(SmsMessage).where(SmsMessage.dedup_key == dedup_key))
-    from app.notifications.jobs import enqueue_after_commit
-
-    enqueue_after_commit(message.id)
+    enqueue_after_commit(message.id, message.job_id)
     return message
 
 
@@ -217,23 +217,30 @@ def fail(message: SmsMessage, code: str, reason: str, *, now: datetime | None = 
     db.session.flush()
 
 
-def lost_messages(now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Messages nobody is going to send: queued and overdue (their job never reached
-    Redis), or stuck `sending` (their worker died). The latter are queued again."""
+def lost_messages(now: datetime | None = None, limit: int = 500) -> list[SmsMessage]:
+    """Messages that may never be sent otherwise: queued and overdue (their job may never
+    have reached Redis: the caller checks their `job_id`), or stuck `sending` (their
+    worker died). Stuck ones are queued again with no job, except one-time codes: the
+    provider may have sent those, so they fail with the outcome unknown."""
     now = now or utcnow()
     cfg = current_app.config
     stuck_before = now - timedelta(seconds=cfg["SMS_SENDING_TIMEOUT_SECONDS"])
-    stuck = list(db.session.scalars(
-        update(SmsMessage)
-        .where(SmsMessage.status == SmsStatus.SENDING, SmsMessage.updated_at < stuck_before)
-        .values(status=SmsStatus.QUEUED, next_attempt_at=now, updated_at=now,
-                last_error="The worker stopped while sending; trying again.")
-        .returning(SmsMessage.id)
-        .execution_options(synchronize_session=False)))
+    for message in db.session.scalars(
+            select(SmsMessage).where(SmsMessage.status == SmsStatus.SENDING, SmsMessage.updated_at < stuck_before)
+            .order_by(SmsMessage.id).limit(limit).with_for_update(skip_locked=True)):
+        if events.get(message.event).at_most_once:
+            fail(message, "outcome-unknown", "outcome unknown: the worker stopped while sending; "
+                 "not sent again, the user can ask for a new code.", now=now)
+        else:
+            message.status = SmsStatus.QUEUED
+            message.next_attempt_at = now
+            message.job_id = None
+            message.last_error = "The worker stopped while sending; trying again."
+    db.session.flush()
     overdue = now - timedelta(seconds=cfg["SMS_SWEEP_GRACE_SECONDS"])
-    return stuck + list(db.session.scalars(
-        select(SmsMessage.id).where(SmsMessage.status == SmsStatus.QUEUED,
-                                    SmsMessage.next_attempt_at < overdue)
+    return list(db.session.scalars(
+        select(SmsMessage).where(SmsMessage.status == SmsStatus.QUEUED,
+                                 (SmsMessage.next_attempt_at < overdue) | SmsMessage.job_id.is_(None))
         .order_by(SmsMessage.next_attempt_at).limit(limit)))
 
 

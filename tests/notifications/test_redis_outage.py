@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from redis import Redis
+from rq import Queue
+
 from app.core.models import utcnow
 from app.extensions import db
 from app.notifications import jobs
@@ -71,11 +74,43 @@ def test_the_sweep_runs_every_minute_under_rq_cron(redis_url):
     assert job.func is jobs.sweep and job.interval == 60
 
 
-def test_flask_sms_sweep_command(app, committed, queue_name):
+def test_flask_sms_sweep_command(app, committed, redis_url, queue_name):
     message = notify("ticket_replied", ("+8613800138000", "en"), ticket_no="T-10")
     db.session.commit()
+    Queue(queue_name, connection=Redis.from_url(redis_url)).empty()  # its job was lost
     db.session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id)
                        .values(next_attempt_at=utcnow() - timedelta(minutes=5)))
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["sms-sweep"])
     assert result.output.strip() == "1 message(s) enqueued"
+
+
+def test_the_sweep_leaves_messages_whose_job_still_waits_in_redis(app, committed, redis_url, queue_name):
+    # Workers lag by more than the grace period: the job is in Redis, only late.
+    q = Queue(queue_name, connection=Redis.from_url(redis_url))
+    message = notify("ticket_replied", ("+8613800138000", "en"), ticket_no="T-11")
+    db.session.commit()
+    db.session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id)
+                       .values(next_attempt_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    assert q.count == 1
+    assert jobs.sweep() == 0 and jobs.sweep() == 0
+    assert q.count == 1, "no duplicate jobs pile up behind a slow worker"
+
+    q.empty()  # the job is lost after all (say Redis was flushed)
+    assert jobs.sweep() == 1 and q.count == 1
+    assert jobs.sweep() == 0 and q.count == 1
+
+
+def test_a_code_stuck_sending_is_not_sent_again(app, committed, queue_name, outbox_log):
+    message = notify("login_code", ("+8613800138000", "zh_CN"), code="482913", minutes=5,
+                     expires_at=utcnow() + timedelta(minutes=5))
+    db.session.commit()
+    db.session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id)
+                       .values(status=SmsStatus.SENDING, attempts=1, updated_at=utcnow() - timedelta(minutes=11)))
+    db.session.commit()
+    assert jobs.sweep() == 0
+    db.session.expire_all()
+    stuck = db.session.get(SmsMessage, message.id)
+    assert stuck.status == SmsStatus.FAILED and stuck.error_code == "outcome-unknown"
+    assert "482913" not in stuck.body and outbox_log.delivered == []
