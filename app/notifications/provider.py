@@ -35,6 +35,9 @@ class Rejected:
     code: str
     message: str
     retryable: bool
+    # The provider may have sent the message anyway (a read timeout, its own timeout):
+    # retrying risks a second SMS. Never set for answers that say it was not sent.
+    ambiguous: bool = False
 
 
 SendResult = Delivered | Rejected
@@ -79,6 +82,17 @@ _TENCENT_RETRYABLE = {
     "InternalError.SendAndRecvFail",
     "FailedOperation.FailResolvePacket",
 }
+
+
+# Connection errors after the request left (no answer read): Tencent may have sent it.
+_AFTER_SENDING = ("Read timed out", "Connection aborted", "RemoteDisconnected", "Connection reset")
+
+
+def tencent_ambiguous(code: str, message: str) -> bool:
+    """True when Tencent may have sent the message although we got no success answer."""
+    if code == "InternalError.Timeout":
+        return True
+    return code == "ClientNetworkError" and any(s in message for s in _AFTER_SENDING)
 
 
 def tencent_retryable(code: str) -> bool:
@@ -135,14 +149,16 @@ class TencentSmsProvider:
             message = e.get_message()
             if isinstance(message, bytes):
                 message = message.decode("utf-8", "replace")
-            return Rejected(code, str(message)[:500], tencent_retryable(code))
+            message = str(message)
+            return Rejected(code, message[:500], tencent_retryable(code), tencent_ambiguous(code, message))
         statuses = resp.SendStatusSet or []
         if not statuses:
             return Rejected("EmptyResponse", "The provider answered without a send status.", True)
         status = statuses[0]
         if status.Code == "Ok":
             return Delivered(provider_id=status.SerialNo)
-        return Rejected(status.Code, status.Message or status.Code, tencent_retryable(status.Code))
+        return Rejected(status.Code, status.Message or status.Code, tencent_retryable(status.Code),
+                        tencent_ambiguous(status.Code, status.Message or ""))
 
 
 _FACTORIES = {

@@ -195,6 +195,11 @@ def record(message: SmsMessage, result: SendResult, now: datetime | None = None)
     delays = current_app.config["SMS_RETRY_DELAYS"]
     message.error_code = result.code[:100]
     message.last_error = f"{result.code}: {result.message}"
+    if result.ambiguous and events.get(message.event).at_most_once:
+        # The provider may have sent it: a second code SMS is worse than none (the user
+        # can ask for a new code). Other events are retried: at-least-once delivery.
+        fail(message, result.code, f"outcome unknown, not sent again: {message.last_error}", now=now)
+        return None
     if result.retryable and message.attempts <= len(delays):
         delay = delays[message.attempts - 1]
         message.status = SmsStatus.QUEUED
