@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 # Categories a user may switch off; the others (security, account) always go out.
@@ -94,6 +95,16 @@ def get(name: str) -> SmsEvent:
 def language_for(code: str | None) -> str:
     """The SMS language for a user's language setting: English, or Chinese by default."""
     return "en" if (code or "").lower().startswith("en") else "zh_CN"
+
+
+def sign_for(phone: str, language: str) -> str:
+    """The sign a message carries: the one place that chooses it, for the text we keep and
+    for the provider. Numbers in mainland China always go with the approved Chinese sign
+    (SMS_SIGN_NAME), whatever the language; elsewhere English texts use SMS_SIGN_NAME_EN."""
+    cfg = current_app.config
+    if phone.startswith("+86") or language == "zh_CN":
+        return cfg["SMS_SIGN_NAME"]
+    return cfg["SMS_SIGN_NAME_EN"]
 
 
 def render(event: SmsEvent, language: str, sign: str, params: dict[str, str]) -> str:

@@ -89,7 +89,7 @@ def notify(event: str, recipient: User | Recipient | tuple[str, str], *, about: 
         return existing
     cfg = current_app.config
     values = {p: str(params[p]) for p in ev.params}
-    sign = cfg["SMS_SIGN_NAME"] if to.language == "zh_CN" else cfg["SMS_SIGN_NAME_EN"]
+    sign = events.sign_for(to.phone, to.language)
     from app.notifications.jobs import enqueue_after_commit, new_job_id
 
     message = SmsMessage(
@@ -172,7 +172,7 @@ def request_for(message: SmsMessage) -> SmsRequest:
     ev = events.get(message.event)
     return SmsRequest(phone=message.phone, template_code=message.template_code,
                       params=tuple(str(message.params[p]) for p in ev.params),
-                      sign_name=current_app.config["SMS_SIGN_NAME"], text=message.body,
+                      sign_name=events.sign_for(message.phone, message.language), text=message.body,
                       reference=f"sms:{message.id}")
 
 

@@ -49,7 +49,7 @@ def test_outbox_messages_are_sent_by_a_real_worker_on_real_redis(app, committed,
     assert sent.status == SmsStatus.SENT, out
     assert sent.provider == "outbox" and sent.provider_id.startswith("outbox-")
     assert sent.attempts == 1 and sent.sent_at is not None
-    assert sent.body == "[Kuajing] There is a new reply on your ticket T-77. Sign in to read it."
+    assert sent.body == "[跨境采购] There is a new reply on your ticket T-77. Sign in to read it."
 
     app.test_client_class = PortalClient
     client = app.test_client()
@@ -136,7 +136,10 @@ def test_recipients_get_their_own_language(app, db_session, make_user, queue_nam
     zh = make_user(phone="+8613700002222", language="zh_CN")
     en = make_user(phone="+8613700003333", language="en")
     assert notify("statement_ready", zh, period="2026-10").body == "【跨境采购】您2026-10的对账单已生成，请登录平台下载。"
-    assert notify("statement_ready", en, period="2026-10").body == "[Kuajing] Your statement for 2026-10 is ready. Sign in to download it."
+    # Numbers in mainland China always carry the approved Chinese sign, whatever the language.
+    assert notify("statement_ready", en, period="2026-10").body == "[跨境采购] Your statement for 2026-10 is ready. Sign in to download it."
+    abroad = make_user(phone="+447700900123", language="en")
+    assert notify("statement_ready", abroad, period="2026-10").body == "[Kuajing] Your statement for 2026-10 is ready. Sign in to download it."
 
 
 def test_invitation_links_and_codes_never_show_on_the_outbox_and_are_forgotten_once_sent(
@@ -194,3 +197,11 @@ def test_a_message_whose_parameters_are_broken_fails_instead_of_looping(app, db_
     db_session.refresh(message)
     assert message.error_code == "KeyError" and message.status == SmsStatus.FAILED
     assert jobs.send_sms(message.id) == "skipped"
+
+
+def test_the_outbox_text_carries_the_sign_the_provider_sends(app, db_session, use_stub, queue_name):
+    message = notify("order_paid", Recipient("+8613800138000", "en"), order_no="KJ-14", amount="¥14.00")
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "sent"
+    [got] = use_stub.stub.accepted
+    assert message.body.startswith(f"[{got['sign']}] ") and got["sign"] == app.config["SMS_SIGN_NAME"]
