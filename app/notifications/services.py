@@ -53,8 +53,12 @@ def _resolve(recipient: User | Recipient | tuple[str, str], event: events.SmsEve
     if phone is None or not user.active:
         return None
     if not event.essential:
+        # Optional news only to a number the user proved they hold: anyone can type
+        # someone else's number into a profile. Security and account messages still go.
         profile = db.session.get(SmsProfile, user.id)
-        if profile and event.category in (profile.opted_out or []):
+        if profile is None or profile.verified_phone != phone:
+            return None
+        if event.category in (profile.opted_out or []):
             return None
     return Recipient(phone, events.language_for(user.language), user.id)
 
@@ -65,7 +69,8 @@ def notify(event: str, recipient: User | Recipient | tuple[str, str], *, about: 
     """Queue the SMS for `event` to `recipient`; it is sent by a job after the commit.
 
     `recipient` is a User (their phone and language; None is returned when they have
-    no usable phone or opted out of the event's category) or a Recipient / (phone,
+    no usable phone, or for an optional category when their number is not verified or
+    they opted out of it) or a Recipient / (phone,
     language) pair. `about` is the row the message is about. `dedup_key` makes the
     call idempotent: a second call with the same key returns the first message;
     without one, the key is the event, the `about` row and the phone. A message
@@ -198,7 +203,7 @@ def record(message: SmsMessage, result: SendResult, now: datetime | None = None)
     if result.ambiguous and events.get(message.event).at_most_once:
         # The provider may have sent it: a second code SMS is worse than none (the user
         # can ask for a new code). Other events are retried: at-least-once delivery.
-        fail(message, result.code, f"outcome unknown, not sent again: {message.last_error}", now=now)
+        fail(message, "outcome-unknown", f"outcome unknown, not sent again: {message.last_error}", now=now)
         return None
     if result.retryable and message.attempts <= len(delays):
         delay = delays[message.attempts - 1]

@@ -159,5 +159,13 @@ def outbox():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     messages, more = services.outbox_page(page)
     labels = {"queued": _("Queued"), "sending": _("Sending"), "sent": _("Sent"), "failed": _("Failed")}
-    return render("notifications/outbox.html", "notifications/_outbox.html",
-                  messages=messages, page_no=page, more=more, status_labels=labels)
+    return render("notifications/outbox.html", "notifications/_outbox.html", messages=messages,
+                  page_no=page, more=more, status_labels=labels, reasons=_reasons())
+
+
+def _reasons() -> dict[str, str]:
+    """Our own reasons for not sending, in the reader's language (provider errors stay as given)."""
+    return {"expired": _("Not sent: it was out of date before it could be sent."),
+            "superseded": _("Not sent: a newer code replaced this one."),
+            "outcome-unknown": _("Not sent again: the provider may have sent it already. "
+                                 "The user can ask for a new code.")}

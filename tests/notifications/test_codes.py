@@ -211,7 +211,7 @@ def test_a_number_verified_on_another_account_is_refused(client, db_session, mak
 
 
 def test_opting_out_on_the_profile_page(client, db_session, make_user, login):
-    user = make_user(phone="+8613600001212")
+    user = verified_user(make_user, phone="+8613600001212")
     login(client, user)
     response = client.post("/account/sms-preferences", data={"receive": ["payments"]})
     assert response.status_code == 303
@@ -275,3 +275,13 @@ def test_a_code_replaced_by_a_newer_one_is_not_sent(app, db_session, make_user):
     assert jobs.send_sms(new.message_id) == "sent"
     assert len(_OUTBOX[0].texts_to(user.phone)) == 1, "only the code that works went out"
     assert codes.login_with_code(user.phone, _OUTBOX[0].code_to(user.phone)) is user
+
+
+def test_the_profile_says_optional_messages_need_a_verified_number(client, db_session, make_user, login):
+    user = make_user(phone="+8613600007878")
+    login(client, user)
+    assert "这些短信只发送到已验证的手机号" in client.get("/account").get_data(as_text=True)
+    profile = services.profile_for(user, create=True)
+    profile.verified_phone = user.phone
+    db_session.flush()
+    assert "这些短信只发送到已验证的手机号" not in client.get("/account").get_data(as_text=True)

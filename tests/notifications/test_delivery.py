@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.core.models import utcnow
 from app.extensions import db
 from app.notifications import jobs, services
-from app.notifications.models import SmsMessage, SmsStatus
+from app.notifications.models import SmsMessage, SmsProfile, SmsStatus
 from app.notifications.services import Recipient, notify
 
 from tests.conftest import PortalClient
@@ -37,7 +37,7 @@ def test_a_message_is_enqueued_only_when_its_transaction_commits(app, db_session
 
 
 def test_outbox_messages_are_sent_by_a_real_worker_on_real_redis(app, committed, redis_url, queue_name):
-    user = committed.user(phone="+8613911112222", language="en")
+    user = verified(committed.user(phone="+8613911112222", language="en"))
     staff = committed.user(role=None, staff_role="agent")
     message = notify("ticket_replied", user, ticket_no="T-77")
     db.session.commit()
@@ -56,6 +56,13 @@ def test_outbox_messages_are_sent_by_a_real_worker_on_real_redis(app, committed,
     assert client.post("/login", data={"email": staff.email, "password": committed.PASSWORD}).status_code == 303
     html = client.get("/outbox").get_data(as_text=True)
     assert "There is a new reply on your ticket T-77" in html and "+8613911112222" in html
+
+
+def verified(user):
+    """The user proved they hold their number (optional messages go only to such numbers)."""
+    db.session.add(SmsProfile(user_id=user.id, verified_phone=user.phone, opted_out=[]))
+    db.session.flush()
+    return user
 
 
 def stop_process_after(proc) -> str:
@@ -125,7 +132,7 @@ def _slow_provider(app, gate, release):
 
 
 def test_essential_messages_ignore_opt_outs_and_optional_ones_respect_them(app, db_session, make_user, queue_name):
-    user = make_user(phone="+8613700001111")
+    user = verified(make_user(phone="+8613700001111"))
     services.set_opt_outs(user, {"orders"})
     assert notify("order_paid", user, order_no="KJ-1", amount="¥1.00") is None
     assert notify("ticket_replied", user, ticket_no="T-1") is not None
@@ -133,12 +140,12 @@ def test_essential_messages_ignore_opt_outs_and_optional_ones_respect_them(app, 
 
 
 def test_recipients_get_their_own_language(app, db_session, make_user, queue_name):
-    zh = make_user(phone="+8613700002222", language="zh_CN")
-    en = make_user(phone="+8613700003333", language="en")
+    zh = verified(make_user(phone="+8613700002222", language="zh_CN"))
+    en = verified(make_user(phone="+8613700003333", language="en"))
     assert notify("statement_ready", zh, period="2026-10").body == "【跨境采购】您2026-10的对账单已生成，请登录平台下载。"
     # Numbers in mainland China always carry the approved Chinese sign, whatever the language.
     assert notify("statement_ready", en, period="2026-10").body == "[跨境采购] Your statement for 2026-10 is ready. Sign in to download it."
-    abroad = make_user(phone="+447700900123", language="en")
+    abroad = verified(make_user(phone="+447700900123", language="en"))
     assert notify("statement_ready", abroad, period="2026-10").body == "[Kuajing] Your statement for 2026-10 is ready. Sign in to download it."
 
 
@@ -205,3 +212,14 @@ def test_the_outbox_text_carries_the_sign_the_provider_sends(app, db_session, us
     assert jobs.send_sms(message.id) == "sent"
     [got] = use_stub.stub.accepted
     assert message.body.startswith(f"[{got['sign']}] ") and got["sign"] == app.config["SMS_SIGN_NAME"]
+
+
+def test_optional_messages_go_only_to_a_verified_number(app, db_session, make_user, queue_name):
+    # Anyone can type any number into a profile; only a proven one gets order news.
+    user = make_user(phone="+8613700004444")
+    assert notify("order_paid", user, order_no="KJ-15", amount="¥15.00") is None
+    assert notify("ticket_replied", user, ticket_no="T-15") is None
+    verified(user)
+    assert notify("order_paid", user, order_no="KJ-15", amount="¥15.00") is not None
+    user.phone = "+8613700005555"  # changed the number since, without verifying the new one
+    assert notify("ticket_replied", user, ticket_no="T-16") is None
