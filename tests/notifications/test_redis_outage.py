@@ -2,6 +2,7 @@
 sent by the sweep and a real worker once Redis is back."""
 from __future__ import annotations
 
+import subprocess
 from datetime import timedelta
 
 from redis import Redis
@@ -13,7 +14,7 @@ from app.notifications import jobs
 from app.notifications.models import SmsMessage, SmsStatus
 from app.notifications.services import notify
 from tests.conftest import PortalClient
-from tests.notifications.conftest import run_worker, stop_process
+from tests.notifications.conftest import ROOT, VENV_BIN, run_worker, stop_process, wait_until, worker_env
 
 
 def test_message_created_while_redis_is_down_is_sent_after_it_returns(app, committed, use_config, throwaway_redis,
@@ -114,3 +115,34 @@ def test_a_code_stuck_sending_is_not_sent_again(app, committed, queue_name, outb
     stuck = db.session.get(SmsMessage, message.id)
     assert stuck.status == SmsStatus.FAILED and stuck.error_code == "outcome-unknown"
     assert "482913" not in stuck.body and outbox_log.delivered == []
+
+
+def test_rq_cron_really_runs_the_sweep_and_a_stranded_message_goes_out(app, committed, use_config, throwaway_redis,
+                                                                       queue_name):
+    # The message's job never reached Redis (it was down at the commit).
+    use_config(REDIS_URL=throwaway_redis.url)
+    message = notify("ticket_replied", ("+8613800138000", "en"), ticket_no="T-12")
+    db.session.commit()
+    db.session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id)
+                       .values(next_attempt_at=utcnow() - timedelta(minutes=2)))
+    db.session.commit()
+    message_id = message.id
+    throwaway_redis.start()
+    q = Queue(queue_name, connection=Redis.from_url(throwaway_redis.url))
+    assert q.count == 0
+
+    cron = subprocess.Popen(
+        [str(VENV_BIN / "rq"), "cron", "--url", throwaway_redis.url, "app.notifications.cron"], cwd=ROOT,
+        env=worker_env(throwaway_redis.url, queue_name, SMS_SWEEP_INTERVAL="1"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert wait_until(lambda: any(job.func_name == "app.notifications.jobs.sweep" for job in q.get_jobs()),
+                          timeout=60), "rq cron enqueued no sweep"
+    finally:
+        cron_log = stop_process(cron)
+    worker = run_worker(throwaway_redis.url, queue_name)
+    worker.wait(60)
+    log = stop_process(worker)
+    db.session.expire_all()
+    sent = db.session.get(SmsMessage, message_id)
+    assert sent.status == SmsStatus.SENT and sent.attempts == 1, cron_log + log
