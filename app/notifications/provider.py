@@ -60,6 +60,15 @@ class OutboxProvider:
 
     name = "outbox"
 
+    def __init__(self) -> None:
+        if not log.handlers and log.getEffectiveLevel() > logging.INFO:
+            # Nobody configured logging (a plain `rq worker` or `flask run`): show the texts
+            # on stderr anyway, since that is where a developer's codes arrive.
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
+
     def send(self, request: SmsRequest) -> SendResult:
         provider_id = f"outbox-{uuid.uuid4().hex[:16]}"
         log.info("outbox delivered %s to %s: %s", provider_id, request.phone, request.text)
