@@ -195,3 +195,26 @@ def test_other_messages_the_provider_may_have_sent_are_retried(app, db_session, 
     assert jobs.send_sms(message.id) == "queued", "at-least-once: a duplicate beats a lost notice"
     db_session.refresh(message)
     assert message.status == SmsStatus.QUEUED and message.attempts == 1
+
+
+def test_a_database_hiccup_after_the_provider_accepted_does_not_resend(app, db_session, use_stub, queue_name,
+                                                                        monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.notifications import services
+
+    real_record, calls = services.record, []
+
+    def flaky_record(message, result, now=None):
+        calls.append(result)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE sms_messages", {}, Exception("server closed the connection"))
+        return real_record(message, result, now)
+
+    monkeypatch.setattr(services, "record", flaky_record)
+    message = notify("order_paid", Recipient("+8613800138000", "zh_CN"), order_no="KJ-16", amount="¥16.00")
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "sent"
+    db_session.refresh(message)
+    [accepted] = use_stub.stub.accepted
+    assert message.status == SmsStatus.SENT and message.provider_id == accepted["serial"]
