@@ -241,6 +241,9 @@ def lost_messages(now: datetime | None = None, limit: int = 500) -> list[SmsMess
         if events.get(message.event).at_most_once:
             fail(message, "outcome-unknown", "outcome unknown: the worker stopped while sending; "
                  "not sent again, the user can ask for a new code.", now=now)
+        elif message.attempts > len(cfg["SMS_RETRY_DELAYS"]):
+            fail(message, "worker-stopped", "The worker stopped while sending, "
+                 f"{message.attempts} times; gave up.", now=now)
         else:
             message.status = SmsStatus.QUEUED
             message.next_attempt_at = now

@@ -146,3 +146,15 @@ def test_rq_cron_really_runs_the_sweep_and_a_stranded_message_goes_out(app, comm
     db.session.expire_all()
     sent = db.session.get(SmsMessage, message_id)
     assert sent.status == SmsStatus.SENT and sent.attempts == 1, cron_log + log
+
+
+def test_a_message_that_keeps_killing_its_worker_is_given_up(app, committed, queue_name):
+    message = notify("ticket_replied", ("+8613800138000", "en"), ticket_no="T-13")
+    db.session.commit()
+    db.session.execute(db.update(SmsMessage).where(SmsMessage.id == message.id)
+                       .values(status=SmsStatus.SENDING, attempts=len(app.config["SMS_RETRY_DELAYS"]) + 1,
+                               updated_at=utcnow() - timedelta(minutes=11)))
+    db.session.commit()
+    assert jobs.sweep() == 0
+    db.session.expire_all()
+    assert db.session.get(SmsMessage, message.id).status == SmsStatus.FAILED
