@@ -167,5 +167,6 @@ def _reasons() -> dict[str, str]:
     """Our own reasons for not sending, in the reader's language (provider errors stay as given)."""
     return {"expired": _("Not sent: it was out of date before it could be sent."),
             "superseded": _("Not sent: a newer code replaced this one."),
+            "worker-stopped": _("Given up: the worker stopped while sending it too many times."),
             "outcome-unknown": _("Not sent again: the provider may have sent it already. "
                                  "The user can ask for a new code.")}
