@@ -99,8 +99,6 @@ def waiting_jobs(job_ids: list[str]) -> set[str]:
     return {job.id for job in found if job is not None and job.get_status(refresh=False) in alive}
 
 
-
-
 # --- jobs ---------------------------------------------------------------------------------
 
 def send_sms(message_id: int) -> str:
