@@ -148,7 +148,8 @@ def invite():
             if created.invitation.phone:  # the SMS is queued in this transaction, sent after it
                 from app.notifications.services import notify
                 notify("member_invitation", (created.invitation.phone, current_user.language), about=created.invitation,
-                       company=created.invitation.company.name, link=new_link)
+                       expires_at=created.invitation.expires_at, company=created.invitation.company.name,
+                       link=new_link)
             db.session.commit()
             form = InviteForm(formdata=None)
     status = 200 if new_link or not form.errors else 422

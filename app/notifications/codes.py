@@ -99,7 +99,8 @@ def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | 
     For login, `user` is looked up from the number; a number no account has verified
     gets a recorded code that is never sent, so replies and limits do not reveal
     which numbers have accounts. Raises RateLimited past the per-number or per-IP
-    limits and CodeError when the number is verified on another account.
+    limits and CodeError (keep=True: commit it, the attempt counts toward the limits)
+    when the number is verified on another account.
     """
     now = now or utcnow()
     _lock(f"sms-code:{phone}")
@@ -111,7 +112,14 @@ def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | 
     else:
         owner = db.session.scalar(select(SmsProfile.user_id).where(SmsProfile.verified_phone == phone))
         if owner is not None and owner != user.id:
-            raise CodeError(_l("This mobile number is already verified on another account."))
+            # The refusal counts like a sent code (a void row, nothing sent): otherwise
+            # asking about number after number would find verified ones without limit.
+            nonce = secrets.token_hex(16)
+            db.session.add(PhoneCode(phone=phone, purpose=purpose, user_id=user.id, nonce=nonce,
+                                     code_hash=_hash(nonce, phone, secrets.token_hex(8)), ip=ip,
+                                     created_at=now, expires_at=now, voided_at=now))
+            db.session.flush()
+            raise CodeError(_l("This mobile number is already verified on another account."), keep=True)
     for old in db.session.scalars(select(PhoneCode).where(
             PhoneCode.phone == phone, PhoneCode.purpose == purpose,
             PhoneCode.consumed_at.is_(None), PhoneCode.voided_at.is_(None))):
@@ -126,7 +134,7 @@ def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | 
     db.session.flush()
     if user is not None:
         message = services.notify(EVENT_FOR[purpose], services.Recipient(phone, user.language, user.id),
-                                  about=row, code=code, minutes=ttl // 60)
+                                  about=row, expires_at=row.expires_at, code=code, minutes=ttl // 60)
         row.message_id = message.id if message else None
         db.session.flush()
     return row

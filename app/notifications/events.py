@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 # Categories a user may switch off; the others (security, account) always go out.
@@ -21,32 +22,50 @@ ESSENTIAL_CATEGORIES = frozenset({"security", "account"})
 LANGUAGES = ("zh_CN", "en")
 
 
+# What a secret parameter becomes once its message is sent or failed, and on the outbox page.
+MASK = "••••••"
+
+
 @dataclass(frozen=True)
 class SmsEvent:
     name: str
     category: str
     params: tuple[str, ...]
     texts: dict[str, str]  # language -> text with {sign} and {param} placeholders
+    # Parameters that open something (a one-time code, an invitation link): kept only
+    # until the message is sent or failed, never shown on the outbox page.
+    secret: tuple[str, ...] = ()
+
+    @property
+    def at_most_once(self) -> bool:
+        """One-time codes: when the provider may or may not have sent one (a timeout), we
+        do not send it again; the user asks for a new code. Everything else is delivered
+        at least once."""
+        return "code" in self.secret
 
     @property
     def essential(self) -> bool:
         return self.category in ESSENTIAL_CATEGORIES
 
 
-def _event(name: str, category: str, params: tuple[str, ...], zh: str, en: str) -> SmsEvent:
-    return SmsEvent(name, category, params, {"zh_CN": "【{sign}】" + zh, "en": "[{sign}] " + en})
+def _event(name: str, category: str, params: tuple[str, ...], zh: str, en: str, *,
+           secret: tuple[str, ...] = ()) -> SmsEvent:
+    return SmsEvent(name, category, params, {"zh_CN": "【{sign}】" + zh, "en": "[{sign}] " + en}, secret)
 
 
 EVENTS: dict[str, SmsEvent] = {e.name: e for e in [
     _event("login_code", "security", ("code", "minutes"),
            "您的登录验证码为{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。",
-           "Your sign-in code is {code}. It is valid for {minutes} minutes. If you did not ask for it, ignore this message."),
+           "Your sign-in code is {code}. It is valid for {minutes} minutes. If you did not ask for it, ignore this message.",
+           secret=("code",)),
     _event("phone_verification", "security", ("code", "minutes"),
            "您正在验证手机号，验证码为{code}，{minutes}分钟内有效。请勿泄露给他人。",
-           "Your phone verification code is {code}. It is valid for {minutes} minutes. Do not share it."),
+           "Your phone verification code is {code}. It is valid for {minutes} minutes. Do not share it.",
+           secret=("code",)),
     _event("member_invitation", "account", ("company", "link"),
            "{company}邀请您加入跨境采购平台，请打开链接完成注册：{link}",
-           "{company} invites you to the Kuajing purchasing portal. Open this link to join: {link}"),
+           "{company} invites you to the Kuajing purchasing portal. Open this link to join: {link}",
+           secret=("link",)),
     _event("order_paid", "orders", ("order_no", "amount"),
            "您的订单{order_no}已支付成功，金额{amount}。我们将尽快安排发货。",
            "Order {order_no} is paid ({amount}). We will arrange shipment shortly."),
@@ -78,5 +97,26 @@ def language_for(code: str | None) -> str:
     return "en" if (code or "").lower().startswith("en") else "zh_CN"
 
 
+def sign_for(phone: str, language: str) -> str:
+    """The sign a message carries: the one place that chooses it, for the text we keep and
+    for the provider. Numbers in mainland China always go with the approved Chinese sign
+    (SMS_SIGN_NAME), whatever the language; elsewhere English texts use SMS_SIGN_NAME_EN."""
+    cfg = current_app.config
+    if phone.startswith("+86") or language == "zh_CN":
+        return cfg["SMS_SIGN_NAME"]
+    return cfg["SMS_SIGN_NAME_EN"]
+
+
 def render(event: SmsEvent, language: str, sign: str, params: dict[str, str]) -> str:
     return event.texts[language].format(sign=sign, **params)
+
+
+def masked(event: SmsEvent, params: dict[str, str], body: str) -> tuple[dict[str, str], str]:
+    """`params` and `body` with every secret parameter replaced by MASK."""
+    params = dict(params)
+    for name in event.secret:
+        value = params.get(name)
+        if value and value != MASK:
+            body = body.replace(value, MASK)
+            params[name] = MASK
+    return params, body

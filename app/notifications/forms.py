@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -21,8 +22,10 @@ def _phone(form: FlaskForm, field: StringField) -> None:
 
 
 def _code(form: FlaskForm, field: StringField) -> None:
-    value = re.sub(r"\s", "", field.data or "")
-    if not re.fullmatch(r"\d{6}", value):
+    # NFKC turns full-width digits (１２３) into ASCII; other scripts' digits (١٢٣), which
+    # `\d` would accept, are refused here instead of costing one of the code's tries.
+    value = re.sub(r"\s", "", unicodedata.normalize("NFKC", field.data or ""))
+    if not re.fullmatch(r"[0-9]{6}", value):
         raise ValidationError(_l("Enter the 6-digit code from the SMS."))
     field.data = value
 

@@ -9,6 +9,8 @@ once Redis is back.
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from datetime import timedelta
 
 from flask import has_app_context
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.core.jobs import job_context
 from app.extensions import db
+from app.notifications.models import SmsStatus
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +29,14 @@ _JOB_OPTIONS = {"job_timeout": 60, "failure_ttl": 7 * 24 * 3600}
 
 # --- enqueue after commit --------------------------------------------------------------
 
-def enqueue_after_commit(message_id: int) -> None:
+def new_job_id() -> str:
+    """The id of a message's next send job, recorded on the message before it is enqueued."""
+    return f"sms-{uuid.uuid4().hex}"
+
+
+def enqueue_after_commit(message_id: int, job_id: str) -> None:
     """Send `message_id` once the current transaction commits (never if it rolls back)."""
-    db.session.info.setdefault(_PENDING, []).append(message_id)
+    db.session.info.setdefault(_PENDING, []).append((message_id, job_id))
 
 
 @event.listens_for(Session, "after_commit")
@@ -49,11 +57,12 @@ def _after_rollback(session: Session, previous_transaction) -> None:
         session.info.pop(_PENDING, None)
 
 
-def enqueue(message_ids: list[int], delay: int | None = None) -> int:
-    """Put a send job per message on the queue; returns how many reached Redis.
+def enqueue(jobs: list[tuple[int, str]], delay: int | None = None) -> int:
+    """Put a send job per (message id, job id) on the queue; returns how many reached Redis.
 
-    A Redis failure is logged, not raised: the messages stay queued in the
-    database and the sweep sends them later.
+    The job id is the one recorded on the message, so that the sweep can tell a
+    job still waiting in Redis from a lost one. A Redis failure is logged, not
+    raised: the messages stay queued in the database and the sweep sends them later.
     """
     from redis.exceptions import RedisError
 
@@ -63,21 +72,31 @@ def enqueue(message_ids: list[int], delay: int | None = None) -> int:
     try:
         q = queue()
         if delay:
-            for message_id in message_ids:
-                q.enqueue_in(timedelta(seconds=delay), send_sms, message_id, **_JOB_OPTIONS)
+            for message_id, job_id in jobs:
+                q.enqueue_in(timedelta(seconds=delay), send_sms, message_id, job_id=job_id, **_JOB_OPTIONS)
                 done += 1
         else:
             # One round trip for a whole transaction's messages.
             q.enqueue_many([q.prepare_data(send_sms, (message_id,), timeout=_JOB_OPTIONS["job_timeout"],
-                                           failure_ttl=_JOB_OPTIONS["failure_ttl"])
-                            for message_id in message_ids])
-            done = len(message_ids)
+                                           failure_ttl=_JOB_OPTIONS["failure_ttl"], job_id=job_id)
+                            for message_id, job_id in jobs])
+            done = len(jobs)
     except (RedisError, OSError) as e:
-        log.warning("sms: could not enqueue %d message(s), the sweep will retry: %s",
-                    len(message_ids) - done, e)
+        log.warning("sms: could not enqueue %d message(s), the sweep will retry: %s", len(jobs) - done, e)
     return done
 
 
+def waiting_jobs(job_ids: list[str]) -> set[str]:
+    """The ids among `job_ids` whose job is still queued, scheduled or running in Redis."""
+    from rq.job import Job, JobStatus
+
+    from app.core.redis import redis_client
+
+    if not job_ids:
+        return set()
+    alive = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
+    found = Job.fetch_many(job_ids, connection=redis_client())
+    return {job.id for job in found if job is not None and job.get_status(refresh=False) in alive}
 
 
 # --- jobs ---------------------------------------------------------------------------------
@@ -89,39 +108,98 @@ def send_sms(message_id: int) -> str:
     sends it. Returns what happened, for the job's result.
     """
     from app.notifications import services
-    from app.notifications.provider import get_provider
+    from app.notifications.models import SmsMessage
+    from app.notifications.provider import Rejected, get_provider
 
     with job_context():
-        provider = get_provider()
-        message = services.claim(message_id, provider.name)
+        message = services.claim(message_id)
         if message is None:
             db.session.rollback()
             return "skipped"
-        request = services.request_for(message)
-        db.session.commit()  # `sending` is visible (and the row unlocked) during the call
+        if message.status != SmsStatus.SENDING:  # out of date: failed instead of sent
+            status = message.status.value
+            db.session.commit()
+            return status
+        # The claim stands whatever happens next: `sending` is visible, the row unlocked,
+        # and an error below can no longer roll the message back to `queued` for ever.
+        db.session.commit()
+        try:
+            provider = get_provider()
+            request = services.request_for(message)
+        except Exception as e:  # a setting or data error: retrying cannot fix it
+            log.exception("sms %s: could not prepare the message", message_id)
+            db.session.rollback()
+            message = db.session.get(SmsMessage, message_id, with_for_update=True, populate_existing=True)
+            services.fail(message, type(e).__name__,
+                          f"{type(e).__name__}: not sent, the message could not be prepared: {e}"[:1000])
+            db.session.commit()
+            return "failed"
         try:
             result = provider.send(request)
         except Exception as e:  # an adapter bug must not leave the message stuck in `sending`
             log.exception("sms %s: provider %s raised", message_id, provider.name)
-            from app.notifications.provider import Rejected
-
             result = Rejected(type(e).__name__, str(e)[:500], True)
-        message = db.session.get(type(message), message_id, with_for_update=True)
-        delay = services.record(message, result)
-        status = message.status.value
-        db.session.commit()
+        delay, status, job_id = _store_result(message_id, provider.name, result)
         if delay:
-            enqueue([message_id], delay=delay)
+            enqueue([(message_id, job_id)], delay=delay)
         return status
 
 
+def _store_result(message_id: int, provider_name: str, result) -> tuple[int | None, str, str | None]:
+    """Record the provider's answer in one short transaction, committed right away.
+
+    Once the provider has the message, its id in our row is what stops a resend;
+    a brief database error is retried rather than leaving the row `sending`.
+    """
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from app.notifications import services
+    from app.notifications.models import SmsMessage
+
+    for attempt in range(1, 4):
+        try:
+            message = db.session.get(SmsMessage, message_id, with_for_update=True, populate_existing=True)
+            message.provider = provider_name
+            delay = services.record(message, result)
+            if delay:
+                message.job_id = new_job_id()
+            status, job_id = message.status.value, message.job_id
+            db.session.commit()
+            return delay, status, job_id
+        except (OperationalError, InterfaceError):
+            db.session.rollback()
+            if attempt == 3:
+                log.error("sms %s: the provider answered %r but it could not be stored", message_id, result)
+                raise
+            time.sleep(attempt)
+    raise AssertionError("unreachable")
+
+
 def sweep() -> int:
-    """Enqueue every message that is overdue and not going to be sent otherwise."""
+    """Enqueue every message that is overdue and not going to be sent otherwise.
+
+    A message whose recorded job still waits in Redis (workers lagging behind) is
+    left alone: re-enqueueing it would only flood the queue with duplicates.
+    """
+    from redis.exceptions import RedisError
+
     from app.notifications import services
 
     with job_context():
-        ids = services.lost_messages()
+        lost = services.lost_messages()
+        try:
+            waiting = waiting_jobs([m.job_id for m in lost if m.job_id])
+        except (RedisError, OSError) as e:
+            db.session.commit()  # stuck messages are queued again; Redis is down, so nothing to enqueue
+            log.warning("sms sweep: Redis is not answering, trying again on the next run: %s", e)
+            return 0
+        todo = []
+        for message in lost:
+            if message.job_id in waiting:
+                continue
+            message.job_id = new_job_id()
+            todo.append((message.id, message.job_id))
         db.session.commit()
-        if ids:
-            log.info("sms sweep: re-enqueueing %d message(s)", len(ids))
-        return enqueue(ids) if ids else 0
+        if todo:
+            log.info("sms sweep: re-enqueueing %d message(s)", len(todo))
+        return enqueue(todo) if todo else 0

@@ -65,10 +65,27 @@ class SmsMessage(TimestampMixin, db.Model):
     about_id: Mapped[int | None]
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
+    # Past this moment the message is worthless (a one-time code's expiry): never sent then.
+    expires_at: Mapped[datetime | None]
+    # The RQ job that will send it; the sweep skips a message whose job still waits.
+    job_id: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def is_final(self) -> bool:
         return self.status in (SmsStatus.SENT, SmsStatus.FAILED)
+
+    @property
+    def shown_body(self) -> str:
+        """The text as staff may see it: one-time codes and invitation links masked."""
+        from app.notifications import events
+
+        return events.masked(events.get(self.event), self.params or {}, self.body)[1]
+
+    def forget_secrets(self) -> None:
+        """Replace secret parameters in `params` and `body` by a mask (once sent or failed)."""
+        from app.notifications import events
+
+        self.params, self.body = events.masked(events.get(self.event), self.params or {}, self.body)
 
 
 class PhoneCode(db.Model):

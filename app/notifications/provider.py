@@ -6,12 +6,14 @@
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flask import current_app
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SmsRequest:
@@ -33,6 +35,9 @@ class Rejected:
     code: str
     message: str
     retryable: bool
+    # The provider may have sent the message anyway (a read timeout, its own timeout):
+    # retrying risks a second SMS. Never set for answers that say it was not sent.
+    ambiguous: bool = False
 
 
 SendResult = Delivered | Rejected
@@ -47,12 +52,27 @@ class SmsProvider(Protocol):
 
 
 class OutboxProvider:
-    """Development and test default: the SmsMessage row is the outbox; nothing leaves."""
+    """Development and test default: nothing leaves; the delivered text goes to the log.
+
+    The SmsMessage row and the outbox page keep one-time codes and invitation links
+    masked, so in development the log (INFO) is where a code "arrives".
+    """
 
     name = "outbox"
 
+    def __init__(self) -> None:
+        if not log.handlers and log.getEffectiveLevel() > logging.INFO:
+            # Nobody configured logging (a plain `rq worker` or `flask run`): show the texts
+            # on stderr anyway, since that is where a developer's codes arrive.
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+            log.addHandler(handler)
+            log.setLevel(logging.INFO)
+
     def send(self, request: SmsRequest) -> SendResult:
-        return Delivered(provider_id=f"outbox-{uuid.uuid4().hex[:16]}")
+        provider_id = f"outbox-{uuid.uuid4().hex[:16]}"
+        log.info("outbox delivered %s to %s: %s", provider_id, request.phone, request.text)
+        return Delivered(provider_id=provider_id)
 
 
 # Throttling answers that clear after a while. Daily limits do not clear within our
@@ -71,6 +91,17 @@ _TENCENT_RETRYABLE = {
     "InternalError.SendAndRecvFail",
     "FailedOperation.FailResolvePacket",
 }
+
+
+# Connection errors after the request left (no answer read): Tencent may have sent it.
+_AFTER_SENDING = ("Read timed out", "Connection aborted", "RemoteDisconnected", "Connection reset")
+
+
+def tencent_ambiguous(code: str, message: str) -> bool:
+    """True when Tencent may have sent the message although we got no success answer."""
+    if code == "InternalError.Timeout":
+        return True
+    return code == "ClientNetworkError" and any(s in message for s in _AFTER_SENDING)
 
 
 def tencent_retryable(code: str) -> bool:
@@ -127,14 +158,16 @@ class TencentSmsProvider:
             message = e.get_message()
             if isinstance(message, bytes):
                 message = message.decode("utf-8", "replace")
-            return Rejected(code, str(message)[:500], tencent_retryable(code))
+            message = str(message)
+            return Rejected(code, message[:500], tencent_retryable(code), tencent_ambiguous(code, message))
         statuses = resp.SendStatusSet or []
         if not statuses:
             return Rejected("EmptyResponse", "The provider answered without a send status.", True)
         status = statuses[0]
         if status.Code == "Ok":
             return Delivered(provider_id=status.SerialNo)
-        return Rejected(status.Code, status.Message or status.Code, tencent_retryable(status.Code))
+        return Rejected(status.Code, status.Message or status.Code, tencent_retryable(status.Code),
+                        tencent_ambiguous(status.Code, status.Message or ""))
 
 
 _FACTORIES = {

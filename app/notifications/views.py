@@ -113,7 +113,7 @@ def phone_send():
             codes.send_code(form.phone.data, CodePurpose.VERIFY_PHONE, ip=_client_ip(),
                             user=current_user._get_current_object())
         except codes.CodeError as e:
-            db.session.rollback()
+            db.session.commit() if e.keep else db.session.rollback()
             form.phone.errors.append(str(e.message))
             return render(PHONE_PAGE, PHONE_FRAGMENT, status=_refusal_status(e), phone_form=form)
         db.session.commit()
@@ -159,5 +159,14 @@ def outbox():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     messages, more = services.outbox_page(page)
     labels = {"queued": _("Queued"), "sending": _("Sending"), "sent": _("Sent"), "failed": _("Failed")}
-    return render("notifications/outbox.html", "notifications/_outbox.html",
-                  messages=messages, page_no=page, more=more, status_labels=labels)
+    return render("notifications/outbox.html", "notifications/_outbox.html", messages=messages,
+                  page_no=page, more=more, status_labels=labels, reasons=_reasons())
+
+
+def _reasons() -> dict[str, str]:
+    """Our own reasons for not sending, in the reader's language (provider errors stay as given)."""
+    return {"expired": _("Not sent: it was out of date before it could be sent."),
+            "superseded": _("Not sent: a newer code replaced this one."),
+            "worker-stopped": _("Given up: the worker stopped while sending it too many times."),
+            "outcome-unknown": _("Not sent again: the provider may have sent it already. "
+                                 "The user can ask for a new code.")}

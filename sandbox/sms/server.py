@@ -13,7 +13,10 @@ the SDK app id, template, sign and phone numbers, and answers in Tencent's forma
 Control endpoints for tests (not part of Tencent's API):
   GET  /_stub/messages          what was accepted, oldest first
   POST /_stub/script            {"phone": "+86...", "codes": ["LimitExceeded.PhoneNumberThirtySecondLimit"]}
-                                the next replies for that number, one code per request
+                                the next replies for that number, one code per request;
+                                "error:<Code>" answers the whole request with that API error
+                                (e.g. "error:RequestLimitExceeded"), "hang:<seconds>" accepts the
+                                message but answers only after that delay (a read timeout)
   POST /_stub/reset             forget messages, scripts and frequency counters
 
     python -m sandbox.sms.server --port 5020
@@ -59,6 +62,8 @@ MESSAGES = {
     "LimitExceeded.PhoneNumberOneHourLimit": "the number of sms messages sent from a single mobile number within 1 hour exceeds the upper limit",
     "LimitExceeded.PhoneNumberDailyLimit": "the number of sms messages sent from a single mobile number every day exceeds the upper limit",
     "LimitExceeded.DeliveryFrequencyLimit": "the delivery frequency limit is hit",
+    "RequestLimitExceeded": "Your current request times exceeds limit, please try again later.",
+    "InternalError.Timeout": "request timed out",
 }
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _AUTH = re.compile(r"^TC3-HMAC-SHA256 Credential=([^/]+)/(\d{4}-\d{2}-\d{2})/([a-z]+)/tc3_request, "
@@ -180,7 +185,16 @@ class SmsStub:
         phones = params.get("PhoneNumberSet") or []
         if not phones or len(phones) > 200:
             raise ApiError("MissingParameter", "PhoneNumberSet must hold 1 to 200 numbers.")
-        return [self._one(phone, params) for phone in phones]
+        with self.lock:
+            script = self.scripts.get(phones[0])
+            step = script.popleft() if script and script[0].startswith(("error:", "hang:")) else None
+        if step and step.startswith("error:"):
+            code = step.removeprefix("error:")
+            raise ApiError(code, MESSAGES.get(code, code))
+        statuses = [self._one(phone, params) for phone in phones]
+        if step:
+            time.sleep(float(step.removeprefix("hang:")))
+        return statuses
 
     def _one(self, phone: str, params: dict) -> dict:
         code = self._decide(phone, params)

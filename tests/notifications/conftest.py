@@ -2,7 +2,9 @@
 and a throwaway Redis that a test may stop and start."""
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -191,3 +193,40 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
     server = ThrowawayRedis()
     yield server
     server.cleanup()
+
+
+class OutboxLog(logging.Handler):
+    """What the outbox provider delivered, read from its INFO log line, as a phone would.
+
+    The database and the outbox page only ever show codes and links masked."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.delivered: list[tuple[str, str]] = []  # (phone, text)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "app.notifications.provider" and record.msg.startswith("outbox delivered"):
+            _, phone, text = record.args
+            self.delivered.append((phone, text))
+
+    def texts_to(self, phone: str) -> list[str]:
+        return [text for to, text in self.delivered if to == phone]
+
+    def code_to(self, phone: str) -> str | None:
+        for text in reversed(self.texts_to(phone)):
+            found = re.search(r"(?<!\d)(\d{6})(?!\d)", text)
+            if found:
+                return found.group(1)
+        return None
+
+
+@pytest.fixture
+def outbox_log() -> Iterator[OutboxLog]:
+    handler = OutboxLog()
+    logger = logging.getLogger("app.notifications.provider")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)

@@ -34,5 +34,6 @@ def test_retryable_errors_back_off_then_give_up(app, db_session, use_stub, redis
     assert jobs.send_sms(message.id) == "failed"
     db_session.refresh(message)
     assert message.status == SmsStatus.FAILED and message.attempts == 5
-    assert message.last_error == "RequestLimitExceeded: RequestLimitExceeded (gave up after 5 attempts)"
+    assert message.last_error == ("RequestLimitExceeded: Your current request times exceeds limit, please try again later."
+                                  " (gave up after 5 attempts)")
     assert use_stub.stub.accepted == []

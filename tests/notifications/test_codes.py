@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.models import utcnow
-from app.notifications import codes, services
+from app.notifications import codes, events, jobs, services
 from app.notifications.models import CodePurpose, PhoneCode, SmsMessage, SmsProfile
 
 
@@ -27,13 +27,19 @@ def db_session_flush(user) -> None:
     db.session.flush()
 
 
+_OUTBOX: list = []
+
+
 def code_sent_to(db_session, phone: str) -> str:
+    """Deliver the latest SMS to `phone` through the outbox provider and read the code in it."""
     message = db_session.scalar(select(SmsMessage).where(SmsMessage.phone == phone).order_by(SmsMessage.id.desc()))
-    return message.params["code"]
+    assert jobs.send_sms(message.id) == "sent"
+    return _OUTBOX[0].code_to(phone)
 
 
 @pytest.fixture(autouse=True)
-def _own_queue_and_request(app, queue_name):
+def _own_queue_and_request(app, queue_name, outbox_log):
+    _OUTBOX[:] = [outbox_log]
     # Service calls outside a page still render their (lazy) messages in a request's language.
     with app.test_request_context(headers={"Cookie": "kj_lang=en"}):
         yield
@@ -42,11 +48,14 @@ def _own_queue_and_request(app, queue_name):
 def test_a_login_code_is_six_digits_sent_by_sms_and_stored_only_hashed(app, db_session, make_user):
     user = verified_user(make_user)
     row = codes.send_code(user.phone, CodePurpose.LOGIN, ip="10.0.0.1")
-    message = db_session.get(SmsMessage, row.message_id)
-    code = message.params["code"]
+    code = code_sent_to(db_session, user.phone)
     assert re.fullmatch(r"\d{6}", code)
-    assert message.body == f"【跨境采购】您的登录验证码为{code}，5分钟内有效。如非本人操作，请忽略本短信。"
+    assert _OUTBOX[0].texts_to(user.phone) == [f"【跨境采购】您的登录验证码为{code}，5分钟内有效。如非本人操作，请忽略本短信。"]
     assert code not in row.code_hash and len(row.code_hash) == 64
+    message = db_session.get(SmsMessage, row.message_id)
+    db_session.refresh(message)
+    assert message.params["code"] == events.MASK and code not in message.body
+    assert message.body == "【跨境采购】您的登录验证码为••••••，5分钟内有效。如非本人操作，请忽略本短信。"
     assert row.expires_at - row.created_at == timedelta(minutes=5)
     assert codes.login_with_code(user.phone, code) is user
 
@@ -202,7 +211,7 @@ def test_a_number_verified_on_another_account_is_refused(client, db_session, mak
 
 
 def test_opting_out_on_the_profile_page(client, db_session, make_user, login):
-    user = make_user(phone="+8613600001212")
+    user = verified_user(make_user, phone="+8613600001212")
     login(client, user)
     response = client.post("/account/sms-preferences", data={"receive": ["payments"]})
     assert response.status_code == 303
@@ -212,3 +221,67 @@ def test_opting_out_on_the_profile_page(client, db_session, make_user, login):
     html = client.get("/account").get_data(as_text=True)
     assert re.search(r'value="payments"[^>]*checked|checked[^>]*value="payments"', html)
     assert not re.search(r'value="orders"[^>]*checked|checked[^>]*value="orders"', html)
+
+
+@pytest.mark.parametrize("typed", ["١٢٣٤٥٦", "१२३४५६"])
+def test_digits_other_than_ascii_never_cost_a_try(client, db_session, make_user, typed):
+    user = verified_user(make_user, phone="+8613600003434")
+    client.post("/login/code/send", data={"phone": user.phone})
+    response = client.post("/login/code", data={"phone": user.phone, "code": typed})
+    assert response.status_code == 422 and "请输入短信中的 6 位验证码" in response.get_data(as_text=True)
+    row = db_session.scalar(select(PhoneCode).where(PhoneCode.phone == user.phone))
+    db_session.refresh(row)
+    assert row.attempts == 0, "a code the form refuses is not a wrong try"
+
+
+def test_full_width_digits_of_the_right_code_sign_in(client, db_session, make_user):
+    user = verified_user(make_user, phone="+8613600004545")
+    client.post("/login/code/send", data={"phone": user.phone})
+    code = code_sent_to(db_session, user.phone)
+    full_width = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    response = client.post("/login/code", data={"phone": user.phone, "code": full_width})
+    assert response.status_code == 303
+
+
+def test_probing_numbers_verified_elsewhere_counts_toward_the_limits(client, db_session, make_user, login):
+    verified_user(make_user, phone="+8613600002323")
+    login(client, make_user())
+    first = client.post("/account/phone/send", data={"phone": "+8613600002323"})
+    assert first.status_code == 422 and "该手机号已在其他账户上验证" in first.get_data(as_text=True)
+    again = client.post("/account/phone/send", data={"phone": "+8613600002323"})
+    assert again.status_code == 429 and "发送到该号码的验证码过多" in again.get_data(as_text=True)
+    assert db_session.scalar(select(SmsMessage).where(SmsMessage.phone == "+8613600002323")) is None
+
+
+def test_a_code_message_is_never_sent_once_its_code_expired(app, db_session, make_user):
+    # Redis was down for longer than the code lives: the sweep finds the message later.
+    user = verified_user(make_user, phone="+8613600005656")
+    row = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=utcnow() - timedelta(minutes=6))
+    message = db_session.get(SmsMessage, row.message_id)
+    assert message.expires_at == row.expires_at
+    assert jobs.send_sms(message.id) == "failed"
+    db_session.refresh(message)
+    assert message.error_code == "expired" and message.attempts == 0
+    assert _OUTBOX[0].texts_to(user.phone) == [], "nothing reached the phone"
+    assert message.params["code"] == events.MASK
+
+
+def test_a_code_replaced_by_a_newer_one_is_not_sent(app, db_session, make_user):
+    user = verified_user(make_user, phone="+8613600006767")
+    old = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=utcnow() - timedelta(minutes=2))
+    new = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None)
+    assert jobs.send_sms(old.message_id) == "failed"
+    assert db_session.get(SmsMessage, old.message_id).error_code == "superseded"
+    assert jobs.send_sms(new.message_id) == "sent"
+    assert len(_OUTBOX[0].texts_to(user.phone)) == 1, "only the code that works went out"
+    assert codes.login_with_code(user.phone, _OUTBOX[0].code_to(user.phone)) is user
+
+
+def test_the_profile_says_optional_messages_need_a_verified_number(client, db_session, make_user, login):
+    user = make_user(phone="+8613600007878")
+    login(client, user)
+    assert "这些短信只发送到已验证的手机号" in client.get("/account").get_data(as_text=True)
+    profile = services.profile_for(user, create=True)
+    profile.verified_phone = user.phone
+    db_session.flush()
+    assert "这些短信只发送到已验证的手机号" not in client.get("/account").get_data(as_text=True)

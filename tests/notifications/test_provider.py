@@ -149,3 +149,72 @@ def test_the_portal_refuses_to_start_with_an_unusable_provider():
         create_app(app_config(SMS_PROVIDER="tencent", SMS_TENCENT_SECRET_ID=None))
     with pytest.raises(ConfigError, match="outbox"):
         create_app(app_config(SMS_PROVIDER="carrier-pigeon"))
+
+
+def test_api_throttling_raised_by_the_sdk_is_retried_through_the_job(app, db_session, use_stub, redis_url,
+                                                                      queue_name):
+    # Tencent answers a whole request with Error.Code RequestLimitExceeded; the SDK raises
+    # TencentCloudSDKException for it rather than returning a send status.
+    use_stub.stub.scripts["+8613800138000"].append("error:RequestLimitExceeded")
+    message = notify("order_paid", Recipient("+8613800138000", "zh_CN"), order_no="KJ-12", amount="¥12.00")
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "queued"
+    db_session.refresh(message)
+    assert message.error_code == "RequestLimitExceeded" and message.attempts == 1
+    scheduled = Queue(queue_name, connection=Redis.from_url(redis_url)).scheduled_job_registry
+    assert scheduled.get_job_ids() == [message.job_id], "the retry waits in RQ's scheduler"
+    message.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "sent"
+    assert len(use_stub.stub.accepted) == 1
+
+
+@pytest.mark.parametrize("script", ["hang:3", "InternalError.Timeout"])
+def test_a_code_the_provider_may_have_sent_is_not_sent_twice(app, db_session, use_stub, use_config, queue_name,
+                                                               script):
+    use_config(SMS_TIMEOUT_SECONDS=1)
+    use_stub.stub.scripts["+8613800138000"].append(script)
+    message = notify("login_code", Recipient("+8613800138000", "zh_CN"), code="482913", minutes=5)
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "failed"
+    db_session.refresh(message)
+    assert message.status == SmsStatus.FAILED and "outcome unknown" in message.last_error
+    assert "482913" not in message.body
+    assert jobs.send_sms(message.id) == "skipped"
+    if script.startswith("hang"):
+        assert len(use_stub.stub.accepted) == 1, "it did go out: once"
+
+
+@pytest.mark.parametrize("script", ["hang:3", "InternalError.Timeout"])
+def test_other_messages_the_provider_may_have_sent_are_retried(app, db_session, use_stub, use_config, queue_name,
+                                                                script):
+    use_config(SMS_TIMEOUT_SECONDS=1)
+    use_stub.stub.scripts["+8613800138000"].append(script)
+    message = notify("order_paid", Recipient("+8613800138000", "zh_CN"), order_no="KJ-13", amount="¥13.00")
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "queued", "at-least-once: a duplicate beats a lost notice"
+    db_session.refresh(message)
+    assert message.status == SmsStatus.QUEUED and message.attempts == 1
+
+
+def test_a_database_hiccup_after_the_provider_accepted_does_not_resend(app, db_session, use_stub, queue_name,
+                                                                        monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.notifications import services
+
+    real_record, calls = services.record, []
+
+    def flaky_record(message, result, now=None):
+        calls.append(result)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE sms_messages", {}, Exception("server closed the connection"))
+        return real_record(message, result, now)
+
+    monkeypatch.setattr(services, "record", flaky_record)
+    message = notify("order_paid", Recipient("+8613800138000", "zh_CN"), order_no="KJ-16", amount="¥16.00")
+    db_session.commit()
+    assert jobs.send_sms(message.id) == "sent"
+    db_session.refresh(message)
+    [accepted] = use_stub.stub.accepted
+    assert message.status == SmsStatus.SENT and message.provider_id == accepted["serial"]
