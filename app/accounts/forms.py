@@ -7,16 +7,10 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from email_validator import EmailNotValidError, validate_email
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
-from app.core.validators import is_valid_uscc, normalize_phone
+from app.core.forms import phone_number
+from app.core.validators import is_valid_uscc
 
 MIN_PASSWORD = 10
-
-
-def _phone(form: FlaskForm, field: StringField) -> None:
-    phone = normalize_phone(field.data or "")
-    if phone is None:
-        raise ValidationError(_l("Enter a mobile number such as 13800138000 or +8613800138000."))
-    field.data = phone
 
 
 def _uscc(form: FlaskForm, field: StringField) -> None:
@@ -58,7 +52,7 @@ class LoginForm(FlaskForm):
 class SignupForm(FlaskForm):
     company_name = StringField(_l("Company name"), validators=[_required(), Length(max=120)])
     credit_code = StringField(_l("Unified social credit code"), validators=[_required(), _uscc])
-    contact_phone = StringField(_l("Mobile number"), validators=[_required(), _phone])
+    contact_phone = StringField(_l("Mobile number"), validators=[_required(), phone_number])
     name = StringField(_l("Your name"), validators=[_required(), Length(max=80)])
     email = EmailField(_l("Email"), validators=_email())
     password = _new_password(_l("Password"))
@@ -81,7 +75,7 @@ class InviteForm(FlaskForm):
 
     def validate_phone(self, field: StringField) -> None:
         if field.data:
-            _phone(self, field)
+            phone_number(self, field)
         else:
             field.data = None
 

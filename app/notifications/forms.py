@@ -10,15 +10,8 @@ from wtforms import HiddenField, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.core.validators import normalize_phone
+from app.core.forms import phone_number
 from app.notifications.events import OPTIONAL_CATEGORIES
-
-
-def _phone(form: FlaskForm, field: StringField) -> None:
-    phone = normalize_phone(field.data or "")
-    if phone is None:
-        raise ValidationError(_l("Enter a mobile number such as 13800138000 or +8613800138000."))
-    field.data = phone
 
 
 def _code(form: FlaskForm, field: StringField) -> None:
@@ -33,14 +26,14 @@ def _code(form: FlaskForm, field: StringField) -> None:
 class PhoneForm(FlaskForm):
     """Step one: where to send the code."""
 
-    phone = StringField(_l("Mobile number"), validators=[_phone])
+    phone = StringField(_l("Mobile number"), validators=[phone_number])
     next = HiddenField()
 
 
 class CodeForm(FlaskForm):
     """Step two: the code that arrived (the phone travels along, already normalised)."""
 
-    phone = HiddenField(validators=[_phone])
+    phone = HiddenField(validators=[phone_number])
     code = StringField(_l("Code from the SMS"), validators=[_code])
     next = HiddenField()
 

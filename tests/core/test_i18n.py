@@ -47,3 +47,26 @@ def test_every_catalog_is_complete():
         assert not catalog.fuzzy, f"{path} header is fuzzy: pybabel would skip the whole catalog"
         gaps = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
         assert not gaps, f"{path}: untranslated or fuzzy: {gaps[:10]}"
+
+
+def test_every_string_in_code_and_templates_has_a_chinese_translation():
+    from babel.messages.extract import extract_from_dir
+
+    root = Path(__file__).resolve().parents[2]
+    translated = set()
+    for path in (root / "app").glob("*/translations/*/LC_MESSAGES/messages.po"):
+        with path.open("rb") as f:
+            for m in read_po(f):
+                ids, strings = (m.id, m.string) if isinstance(m.id, tuple) else ((m.id,), (m.string,))
+                if ids[0] and all(strings) and not m.fuzzy:
+                    translated.add(ids[0])
+    method_map = [("**.py", "python"), ("**.html", "jinja2")]
+    keywords = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "ngettext": (1, 2)}
+    missing = set()
+    for folder in ("app", "templates"):
+        for filename, _lineno, message, _comments, _context in extract_from_dir(
+                str(root / folder), method_map=method_map, keywords=keywords):
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid and msgid not in translated:
+                missing.add(f"{folder}/{filename}: {msgid}")
+    assert not missing, "strings without a Chinese translation:\n" + "\n".join(sorted(missing))
