@@ -26,3 +26,19 @@ def test_database_down_gives_503_naming_db(make_app):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "db": "error", "redis": "ok"}
+
+
+def test_rq_cron_loads_every_periodic_job(redis_url):
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    from app.catalog.jobs import refresh_products
+    from app.notifications.jobs import sweep
+
+    for _ in range(2):  # loading twice (a restart in one process) registers each job once
+        scheduler = CronScheduler(connection=Redis.from_url(redis_url))
+        scheduler.load_config_from_file("app.core.cron")
+        jobs = {job.func: job for job in scheduler.get_jobs()}
+        assert set(jobs) == {sweep, refresh_products}
+    assert jobs[sweep].interval == 60
+    assert jobs[refresh_products].cron == "5 0 * * *" and jobs[refresh_products].args == (None,)
