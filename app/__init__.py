@@ -38,6 +38,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=str(settings.INSTANCE_DIR),
     )
     app.config.update(settings.load())
+    from app.core.security import BoundedInt
+
+    app.url_map.converters["int"] = BoundedInt
     if config:
         app.config.update(config)
     if app.config["ENV_NAME"] == "production":

@@ -71,7 +71,8 @@ class User(TimestampMixin, db.Model):
         return m.company_id if m else None
 
     def roles(self) -> frozenset[str]:
-        roles = {m.role.value for m in self.memberships}
+        # Only the company the user acts for (see auth.current_company_id) grants roles.
+        roles = {self.membership.role.value} if self.membership else set()
         if self.staff_role:
             roles.add(self.staff_role.value)
             roles.add("staff")

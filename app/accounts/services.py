@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import (
     BuyerRole,
@@ -47,9 +48,13 @@ def sign_up(*, company_name: str, credit_code: str, contact_phone: str, name: st
     company = Company(name=company_name.strip(), credit_code=code, contact_phone=contact_phone)
     user = User(email=email.strip().lower(), name=name.strip(), phone=contact_phone,
                 password_hash=hash_password(password), language=language)
-    db.session.add_all([company, user])
-    db.session.add(Membership(user=user, company=company, role=BuyerRole.OWNER))
-    db.session.flush()
+    try:
+        # A savepoint: a double-clicked submit loses the race on the unique keys.
+        with db.session.begin_nested():
+            db.session.add_all([company, user])
+            db.session.add(Membership(user=user, company=company, role=BuyerRole.OWNER))
+    except IntegrityError:
+        raise AccountError(_l("An account with this email already exists."), "email") from None
     return user
 
 
@@ -129,10 +134,13 @@ def accept_invitation(token: str, *, name: str, password: str, language: str) ->
         raise AccountError(_l("This email already belongs to another account."))
     user = User(email=inv.email, phone=inv.phone, name=name.strip(),
                 password_hash=hash_password(password), language=language)
-    db.session.add(user)
-    db.session.add(Membership(user=user, company_id=inv.company_id, role=inv.role))
-    inv.accepted_at = utcnow()
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+            db.session.add(Membership(user=user, company_id=inv.company_id, role=inv.role))
+            inv.accepted_at = utcnow()
+    except IntegrityError:
+        raise AccountError(_l("This email already belongs to another account.")) from None
     return user
 
 
@@ -147,6 +155,8 @@ def revoke_invitation(company_id: int, invitation_id: int) -> None:
 
 def change_role(*, company_id: int, membership_id: int, role: BuyerRole) -> Membership:
     """Give a member another role; the company always keeps at least one owner."""
+    # Lock the company first: two owners demoting each other at once must not both pass.
+    db.session.execute(select(Company.id).where(Company.id == company_id).with_for_update())
     m = db.session.scalar(select(Membership).where(
         Membership.id == membership_id, Membership.company_id == company_id).with_for_update())
     if m is None:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.accounts import services
+from app.accounts import services, throttle
 from app.accounts.auth import current_company_id, role_required
 from app.accounts.forms import (
     AcceptInvitationForm,
@@ -27,37 +27,33 @@ bp = Blueprint("accounts", __name__)
 
 def safe_next(target: str | None) -> str:
     """Only same-site paths; anything else lands on the home page."""
-    if target:
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
     return url_for("core.home")
 
 
-def _account_key() -> str:
-    return "acct:" + (request.form.get("email") or "").strip().lower()
-
-
-def _login_failed(response) -> bool:
-    return bool(g.get("login_failed"))
+def start_session(user) -> None:
+    """Sign `user` in on a fresh session: nothing planted before (a CSRF secret) survives."""
+    session.clear()
+    login_user(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"],
-               scope="login-ip", deduct_when=_login_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_account_key, scope="login-account", deduct_when=_login_failed)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("core.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        if not throttle.allow_attempt(form.email.data):
+            abort(429)
         user = services.authenticate(form.email.data, form.password.data)
         if user:
             db.session.commit()
-            login_user(user)
+            throttle.clear_account(form.email.data)
+            start_session(user)
             return redirect(safe_next(form.next.data), 303)
-        g.login_failed = True
         form.password.errors.append(_("Email or password is not correct."))
     return render("accounts/login.html", form=form)
 
@@ -68,6 +64,7 @@ def logout():
     services.end_sessions(current_user._get_current_object())
     db.session.commit()
     logout_user()
+    session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"), 303)
 
@@ -87,7 +84,7 @@ def signup():
             getattr(form, e.field or "email").errors.append(str(e.message))
         else:
             db.session.commit()
-            login_user(user)
+            start_session(user)
             flash(_("Welcome! Your company account is ready."), "success")
             return redirect(url_for("core.home"), 303)
     return render("accounts/signup.html", form=form)
@@ -144,7 +141,10 @@ def invite():
             db.session.rollback()
             form.email.errors.append(str(e.message))
         else:
-            new_link = url_for("accounts.accept", token=created.token, _external=True)
+            # The link leaves the site (copied, sent by SMS): it uses the public address,
+            # not whatever host this owner happens to browse by.
+            new_link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
+                "accounts.accept", token=created.token)
             if created.invitation.phone:  # the SMS is queued in this transaction, sent after it
                 from app.notifications.services import notify
                 notify("member_invitation", (created.invitation.phone, current_user.language), about=created.invitation,
@@ -206,7 +206,7 @@ def accept(token: str):
             db.session.commit()
             if current_user.is_authenticated:
                 logout_user()
-            login_user(user)
+            start_session(user)
             flash(_("Welcome to %(company)s.", company=invitation.company.name), "success")
             return redirect(url_for("core.home"), 303)
     return render("accounts/invite_accept.html", form=form, invitation=invitation)

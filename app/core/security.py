@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -20,6 +21,14 @@ CSP = "; ".join([
 
 def _has_nul(values) -> bool:
     return any("\x00" in v for v in values)
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:…>` in URLs, limited to what an INTEGER column holds: larger is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002  (werkzeug's name)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:

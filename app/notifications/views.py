@@ -5,10 +5,10 @@ import click
 from flask import Blueprint, abort, current_app, flash, g, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from app.accounts.auth import role_required
-from app.accounts.views import safe_next
+from app.accounts.views import safe_next, start_session
 from app.core.htmx import redirect_htmx, render
 from app.extensions import db, limiter
 from app.notifications import codes, events, services, settings
@@ -99,7 +99,7 @@ def code_login_verify():
             form.code.errors.append(str(e.message))
         else:
             db.session.commit()
-            login_user(user)
+            start_session(user)
             return redirect_htmx(safe_next(form.next.data))
     return render(LOGIN_PAGE, LOGIN_FRAGMENT, status=422, code_form=form)
 

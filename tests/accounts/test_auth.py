@@ -129,3 +129,66 @@ def test_login_still_works_while_redis_is_down(make_app, make_user, throwaway_re
     response = browser.post("/login", data={"email": user.email, "password": "whatever-it-is"})
     assert response.status_code == 200
     assert "邮箱或密码不正确" in response.get_data(as_text=True)
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_limit(live_server):
+    import threading
+
+    import requests
+
+    user = live_server.commit(lambda f: f.user())
+    session = requests.Session()
+    token = session.get(live_server.url + "/login").text.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    answers: list[int] = []
+
+    def guess() -> None:
+        r = session.post(live_server.url + "/login", allow_redirects=False,
+                         data={"csrf_token": token, "email": user.email, "password": "a-wrong-guess"})
+        answers.append(r.status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers.count(200) <= 5, answers  # at most the limit was checked against the password
+    assert answers.count(429) >= 15
+
+
+def test_a_successful_sign_in_clears_the_account_count(client, make_user):
+    user = make_user()
+    for _ in range(4):
+        client.post("/login", data={"email": user.email, "password": "wrong-guess"})
+    assert client.post("/login", data={"email": user.email, "password": "correct-horse-battery"}).status_code == 303
+    client.post("/logout")
+    for _ in range(4):
+        assert client.post("/login", data={"email": user.email, "password": "wrong-guess"}).status_code == 200
+
+
+def test_sign_in_starts_a_fresh_session(client, make_user, login):
+    planted = client.csrf_token()
+    login(client, make_user(role="owner"))
+    response = client.post("/members/invite", data={"email": "x@example.test", "role": "buyer",
+                                                    "csrf_token": planted}, csrf=False)
+    assert response.status_code == 400  # the token from before sign-in no longer works
+
+
+def test_control_characters_in_next_land_on_the_home_page(client, make_user):
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": "correct-horse-battery",
+                                           "next": "/\r\nSet-Cookie: x=1"})
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert client.post("/language", data={"language": "en", "next": "/\r\nx"}).headers["Location"] == "/"
+
+
+def test_a_double_submitted_sign_up_is_refused_cleanly(client, monkeypatch):
+    from app.accounts import services
+
+    assert client.post("/signup", data=SIGNUP).status_code == 303
+    client.post("/logout")
+    # The second submit raced past the "email taken" check: the unique key still catches it.
+    monkeypatch.setattr(services, "find_user_by_email", lambda email: None)
+    second = client.post("/signup", data={**SIGNUP, "credit_code": valid_credit_code(9_000_002)})
+    assert second.status_code == 200 and "该邮箱已注册账户" in second.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Company).where(
+        Company.credit_code == valid_credit_code(9_000_002))) == 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -13,23 +14,25 @@ def _invite(client, email, role="buyer", **extra):
     return client.post("/members/invite", data={"email": email, "role": role, **extra})
 
 
-def test_owner_invites_a_member_who_joins_with_the_link(client, make_user, login, new_client):
+def test_owner_invites_a_member_who_joins_with_the_link(app, client, make_user, login, new_client):
     owner = make_user(role="owner")
     login(client, owner)
     response = _invite(client, "new.finance@example.test", role="finance", phone="13900001111")
     html = response.get_data(as_text=True)
     link = re.search(r'value="(http://[^"]+/invite/[^"]+)"', html).group(1)
+    assert link.startswith(app.config["PUBLIC_BASE_URL"] + "/invite/")
+    link = urlsplit(link).path
     invitee = new_client()
-    page = invitee.get(link.replace("http://localhost", ""))
+    page = invitee.get(link)
     assert owner.membership.company.name in page.get_data(as_text=True)
-    joined = invitee.post(link.replace("http://localhost", ""),
+    joined = invitee.post(link,
                           data={"name": "钱财务", "password": "finance-pass-123"})
     assert joined.status_code == 303
     m = db.session.scalar(db.select(Membership).join(Membership.user).where(
         Membership.company_id == owner.company_id, Membership.role == BuyerRole.FINANCE))
     assert m.user.name == "钱财务" and m.user.phone == "+8613900001111"
     # The link works once.
-    assert new_client().get(link.replace("http://localhost", "")).status_code == 404
+    assert new_client().get(link).status_code == 404
 
 
 def test_invite_with_htmx_returns_only_the_members_region(client, make_user, login):
@@ -92,3 +95,18 @@ def test_one_company_never_sees_or_changes_another(client, make_user, login):
     client.post(f"/members/invitations/{inv.id}/revoke")
     db.session.refresh(inv)
     assert inv.revoked_at is None
+
+
+def test_huge_ids_in_addresses_are_not_found(client, make_user, login):
+    login(client, make_user(role="owner"))
+    assert client.post("/members/99999999999999999999/role", data={"role": "buyer"}).status_code == 404
+    assert client.post("/members/invitations/99999999999999999999/revoke").status_code == 404
+
+
+def test_roles_come_from_the_company_the_user_acts_for(client, make_user, make_company, login, factories):
+    buyer_in_a = make_user(role="buyer")
+    other = make_company()
+    db.session.add(Membership(user=buyer_in_a, company=other, role=BuyerRole.OWNER))
+    db.session.flush()
+    login(client, buyer_in_a)
+    assert client.get("/members").status_code == 403  # owner elsewhere, buyer here

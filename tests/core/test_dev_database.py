@@ -54,3 +54,19 @@ def test_every_page_works_on_the_development_database(dev_app, email):
         if status >= 500:
             broken[url] = status
     assert not broken, f"pages failing on SQLite as {email}: {broken}"
+
+
+def test_sign_up_works_on_the_development_database(dev_app):
+    from tests.factories import valid_credit_code
+
+    client = dev_app.test_client()
+    page = client.get("/signup").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    form = {"csrf_token": token, "company_name": "本地开发公司", "credit_code": valid_credit_code(7_000_001),
+            "contact_phone": "13700137000", "name": "开发", "email": "dev@example.test",
+            "password": "dev-password-1"}
+    assert client.post("/signup", data=form).status_code == 303
+    again = dev_app.test_client()
+    page = again.get("/signup").get_data(as_text=True)
+    form["csrf_token"] = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    assert "该邮箱已注册账户" in again.post("/signup", data=form).get_data(as_text=True)

@@ -33,7 +33,7 @@ def test_signed_in_choice_is_remembered_on_the_account(client, make_user, login,
 
 
 def test_unknown_language_changes_nothing(client):
-    client.post("/language", data={"language": "xx", "next": "/"})
+    assert client.post("/language", data={"language": "xx", "next": "/"}).status_code == 303
     assert '<html lang="zh-CN">' in client.get("/").get_data(as_text=True)
 
 
