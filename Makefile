@@ -12,6 +12,8 @@ PORT ?= 5000
 
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 export TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# Tests keep to their own Redis database, so a running `make run` never sees their keys or jobs.
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 PO_FILES := $(wildcard app/*/translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
@@ -51,8 +53,7 @@ services-run:
 
 services-test:
 	@sandbox/services.sh packages test
-	@sandbox/services.sh redis "$(REDIS_URL)"
-	@sandbox/services.sh postgres "$(TEST_DATABASE_URL)"
+	@sandbox/services.sh redis "$(TEST_REDIS_URL)"
 
 run: services-run setup
 	@mkdir -p instance
@@ -67,12 +68,17 @@ run: services-run setup
 	@echo
 	@PORT=$(PORT) $(VENV)/bin/honcho -f Procfile.dev start
 
+# services.sh prints the PostgreSQL URL to use (a throwaway server's when the configured
+# one will not let us in), so the tests run against whatever it found or started.
 test: services-test setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	@url=$$(PYTHON_BIN=$(PY) sandbox/services.sh postgres "$(TEST_DATABASE_URL)") && \
+		TEST_DATABASE_URL="$$url" REDIS_URL="$(TEST_REDIS_URL)" $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: services-test setup
 	@sandbox/services.sh packages bench
-	@for script in bench/[!_]*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@url=$$(PYTHON_BIN=$(PY) sandbox/services.sh postgres "$(TEST_DATABASE_URL)") && \
+		for script in bench/[!_]*.py; do echo "== $$script"; \
+		TEST_DATABASE_URL="$$url" REDIS_URL="$(TEST_REDIS_URL)" $(PY) $$script || exit 1; done
 
 # Refresh one domain's catalog after changing its strings: make extract-accounts
 extract-%:

@@ -35,35 +35,65 @@ need_packages() {
 url_host() { sed -E 's#^[a-z+]+://([^@/]*@)?([^:/]+).*#\2#' <<<"$1"; }
 url_port() { local p; p=$(sed -nE 's#^[a-z+]+://([^@/]*@)?[^:/]+:([0-9]+).*#\2#p' <<<"$1"); echo "${p:-$2}"; }
 
+redis_answers() {
+  local reply
+  exec 3<>"/dev/tcp/$1/$2" 2>/dev/null || return 1
+  printf 'PING\r\n' >&3
+  read -r -t 3 reply <&3 || true
+  exec 3<&- 3>&-
+  [[ "$reply" == +PONG* || "$reply" == -NOAUTH* ]]
+}
+
 redis() {
   local url=$1 host port
   host=$(url_host "$url"); port=$(url_port "$url" 6379)
-  if command -v redis-cli >/dev/null && redis-cli -h "$host" -p "$port" ping 2>/dev/null | grep -q PONG; then
-    return 0
-  fi
+  redis_answers "$host" "$port" && return 0
   need_packages redis-server
-  if redis-cli -h "$host" -p "$port" ping 2>/dev/null | grep -q PONG; then return 0; fi
+  if redis_answers "$host" "$port"; then return 0; fi
   echo "Redis does not answer at $host:$port; starting a throwaway one"
   mkdir -p "$DIR/redis-$port"
   redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
     --dir "$DIR/redis-$port" --logfile "$DIR/redis-$port/redis.log"
   for _ in $(seq 50); do
-    redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+    redis_answers 127.0.0.1 "$port" && return 0
     sleep 0.1
   done
   echo "Redis did not start; see $DIR/redis-$port/redis.log" >&2
   exit 1
 }
 
+pg_answers() {
+  # A real sign-in, not just "something listens": a Debian cluster that wants a
+  # password answers pg_isready but is of no use to the tests.
+  local url=${1/+psycopg/}
+  if [ -x "${PYTHON_BIN:-.venv/bin/python}" ]; then
+    "${PYTHON_BIN:-.venv/bin/python}" - "$url" 2>/dev/null <<'PY'
+import sys, psycopg
+psycopg.connect(sys.argv[1].rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close()
+PY
+  elif command -v psql >/dev/null; then
+    psql "${url%/*}/postgres" -Atqc 'select 1' >/dev/null 2>&1
+  else
+    return 1
+  fi
+}
+
+port_taken() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# Prints the URL to use: the given one when it works, else a throwaway server's.
 postgres() {
   local url=$1 host port bin data
+  if pg_answers "$url"; then echo "$url"; return 0; fi
   host=$(url_host "$url"); port=$(url_port "$url" 5432)
-  if command -v pg_isready >/dev/null && pg_isready -q -h "$host" -p "$port"; then
-    return 0
+  need_packages postgresql >&2
+  if pg_answers "$url"; then echo "$url"; return 0; fi
+  if port_taken "$host" "$port"; then
+    # Someone else's server holds the port (say, the package's own cluster wanting a password).
+    port=54329
+    url=$(sed -E "s#@([^:/]+)(:[0-9]+)?/#@127.0.0.1:$port/#" <<<"$url")
+    if pg_answers "$url"; then echo "$url"; return 0; fi
   fi
-  need_packages postgresql
-  if pg_isready -q -h "$host" -p "$port"; then return 0; fi
-  echo "PostgreSQL does not answer at $host:$port; starting a throwaway one"
+  echo "PostgreSQL does not answer at $host:$port; starting a throwaway one" >&2
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
   data="$DIR/pg-$port"
   local as=()
@@ -78,9 +108,7 @@ postgres() {
   fi
   "${as[@]}" "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
     -o "-p $port -c listen_addresses=127.0.0.1 -k $data -c fsync=off" start >/dev/null
-  "${as[@]}" "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -Atc \
-    "SELECT 1 FROM pg_database WHERE datname='test'" | grep -q 1 \
-    || "${as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres test
+  echo "$url"
 }
 
 need_npm() {
