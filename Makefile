@@ -56,6 +56,8 @@ services-test:
 	@sandbox/services.sh redis "$(TEST_REDIS_URL)"
 
 run: services-run setup
+	@if (exec 3<>/dev/tcp/127.0.0.1/$(PORT)) 2>/dev/null; then \
+		echo "Port $(PORT) is taken: is the portal already running? Open http://127.0.0.1:$(PORT)/ or use make run PORT=5001"; exit 1; fi
 	@mkdir -p instance
 	@$(FLASK) db upgrade
 	@$(FLASK) seed-demo

@@ -118,7 +118,7 @@ need_npm() {
 
 case "${1:-}" in
   packages)
-    need_npm
+    [ -f static/vendor/htmx.min.js ] || need_npm
     case "${2:-run}" in
       run)  need_packages fonts-wqy-microhei libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 ;;
       test) need_packages fonts-wqy-microhei libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium ;;

@@ -23,6 +23,21 @@ def init_login(app: Flask) -> None:
     # replayed cookie is already stopped by the per-user session token.
     login_manager.session_protection = "basic"
 
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import flash, redirect, request, url_for
+
+        from app.core.htmx import is_htmx, redirect_htmx
+
+        # Come back to the page, never to a POST-only address; htmx must redirect the
+        # whole window rather than swap the login page into a region.
+        target = request.full_path.rstrip("?") if request.method == "GET" and not is_htmx() else None
+        if target is None and is_htmx():
+            target = request.headers.get("HX-Current-URL")
+        flash(str(login_manager.login_message), login_manager.login_message_category)
+        location = url_for("accounts.login", next=_local_path(target))
+        return redirect_htmx(location) if is_htmx() else redirect(location)
+
     @login_manager.user_loader
     def _load(identity: str):
         from sqlalchemy.orm import joinedload
@@ -39,6 +54,15 @@ def init_login(app: Flask) -> None:
         if user is None or not user.active or user.session_token != token:
             return None
         return user
+
+
+def _local_path(url: str | None) -> str | None:
+    from urllib.parse import urlsplit
+
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def role_required(*roles: str) -> Callable[[F], F]:

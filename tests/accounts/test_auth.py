@@ -1,7 +1,7 @@
 """Sign-up, login, logout and password changes, as a buyer meets them."""
 from __future__ import annotations
 
-from app.accounts.models import BuyerRole, Company, User
+from app.accounts.models import BuyerRole, Company, Membership, User
 from app.extensions import db
 from tests.factories import valid_credit_code
 
@@ -118,17 +118,30 @@ def test_password_change_with_wrong_current_password_changes_nothing(client, mak
     assert user.password_hash == old_hash
 
 
-def test_login_still_works_while_redis_is_down(make_app, make_user, throwaway_redis):
+def test_login_still_works_while_redis_is_down(make_app, throwaway_redis):
+    from tests.factories import Factories
+
     server = throwaway_redis()
     other = make_app(REDIS_URL=server.url, RATELIMIT_STORAGE_URI=server.url)
-    user = make_user()
-    server.stop()
-    browser = other.test_client()
-    # `other` has its own engine, so it cannot see the uncommitted user: a wrong-password
-    # answer (not a 500) shows the login path survives the outage.
-    response = browser.post("/login", data={"email": user.email, "password": "whatever-it-is"})
-    assert response.status_code == 200
-    assert "邮箱或密码不正确" in response.get_data(as_text=True)
+    with other.app_context():  # `other` has its own engine: this user is really committed
+        user = Factories(db.session).user(email="redis-down@example.test")
+        db.session.commit()
+        user_id, company_id = user.id, user.company_id
+    try:
+        server.stop()
+        browser = other.test_client()
+        page = browser.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        response = browser.post("/login", data={"csrf_token": token, "email": "redis-down@example.test",
+                                                "password": Factories.PASSWORD})
+        assert response.status_code == 303
+        assert browser.get("/account").status_code == 200
+    finally:
+        with other.app_context():
+            db.session.execute(db.delete(Membership).where(Membership.user_id == user_id))
+            db.session.execute(db.delete(User).where(User.id == user_id))
+            db.session.execute(db.delete(Company).where(Company.id == company_id))
+            db.session.commit()
 
 
 def test_parallel_wrong_passwords_cannot_outrun_the_limit(live_server):
@@ -192,3 +205,15 @@ def test_a_double_submitted_sign_up_is_refused_cleanly(client, monkeypatch):
     assert second.status_code == 200 and "该邮箱已注册账户" in second.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count()).select_from(Company).where(
         Company.credit_code == valid_credit_code(9_000_002))) == 0
+
+
+def test_signed_out_pages_send_you_to_sign_in_and_back(client, make_user):
+    page = client.get("/members?tab=1")
+    assert page.status_code == 302
+    assert page.headers["Location"].startswith("/login?next=/members?tab%3D1") or \
+        "next=%2Fmembers%3Ftab%3D1" in page.headers["Location"]
+    # An htmx request whose session ended redirects the whole window, back to the page it was on.
+    htmx = client.post("/members/invite", data={"email": "a@example.test", "role": "buyer"},
+                       headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/members"})
+    assert htmx.status_code == 204 and "/login?next=" in htmx.headers["HX-Redirect"]
+    assert "invite" not in htmx.headers["HX-Redirect"]
