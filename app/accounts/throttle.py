@@ -23,6 +23,8 @@ def _items():
 
 def allow_attempt(email: str) -> bool:
     """Count one sign-in attempt; False when the account or the address is over its limit."""
+    if not limiter.enabled:
+        return True
     (account_limit, prefix, account_scope), (ip_limit, _, ip_scope) = _items()
     try:
         strategy = limiter.limiter
@@ -36,6 +38,8 @@ def allow_attempt(email: str) -> bool:
 
 def clear_account(email: str) -> None:
     """Forget an account's failed attempts after it signs in."""
+    if not limiter.enabled:
+        return
     (account_limit, prefix, account_scope), _ = _items()
     try:
         limiter.limiter.clear(account_limit, prefix, account_scope, email.strip().lower())
