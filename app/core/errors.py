@@ -9,14 +9,6 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from app.core.htmx import is_htmx
 
 
-class IllegalTransition(Exception):
-    """A state machine was asked for a transition its table does not allow."""
-
-    def __init__(self, model: str, current: str, target: str) -> None:
-        super().__init__(f"{model}: {current} → {target} is not allowed")
-        self.model, self.current, self.target = model, current, target
-
-
 def _messages() -> dict[int, tuple[str, str]]:
     return {
         400: (_("Bad request"), _("The request could not be understood. Please check what you entered and try again.")),
