@@ -157,36 +157,35 @@ def invite():
                   **_members_context(form, new_link))
 
 
+def _member_change(change, done: str):
+    """Apply one change to the members list, commit or roll back, and go back to the list."""
+    try:
+        change()
+    except services.AccountError as e:
+        db.session.rollback()
+        flash(str(e.message), "error")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect_htmx(url_for("accounts.members"))
+
+
 @bp.post("/members/<int:membership_id>/role")
 @role_required("owner")
 def change_role(membership_id: int):
     form = RoleForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.change_role(company_id=current_company_id(), membership_id=membership_id,
-                             role=BuyerRole(form.role.data))
-    except services.AccountError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Role updated."), "success")
-    return redirect_htmx(url_for("accounts.members"))
+    return _member_change(lambda: services.change_role(
+        company_id=current_company_id(), membership_id=membership_id,
+        role=BuyerRole(form.role.data)), _("Role updated."))
 
 
 @bp.post("/members/invitations/<int:invitation_id>/revoke")
 @role_required("owner")
 def revoke(invitation_id: int):
-    try:
-        services.revoke_invitation(current_company_id(), invitation_id)
-    except services.AccountError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
-    else:
-        db.session.commit()
-        flash(_("Invitation withdrawn."), "success")
-    return redirect_htmx(url_for("accounts.members"))
+    return _member_change(lambda: services.revoke_invitation(current_company_id(), invitation_id),
+                          _("Invitation withdrawn."))
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
