@@ -43,10 +43,8 @@ def _pages(app) -> list[str]:
 
 @pytest.mark.parametrize("email", DEMO_USERS)
 def test_every_page_works_on_the_development_database(dev_app, email):
-    client = dev_app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    signed_in = client.post("/login", data={"csrf_token": token, "email": email, "password": "demo-pass-2026"})
+    client = dev_app.test_client()  # a PortalClient: POSTs carry the page's CSRF token
+    signed_in = client.post("/login", data={"email": email, "password": "demo-pass-2026"})
     assert signed_in.status_code == 303
     broken = {}
     for url in _pages(dev_app):
@@ -60,13 +58,9 @@ def test_sign_up_works_on_the_development_database(dev_app):
     from tests.factories import valid_credit_code
 
     client = dev_app.test_client()
-    page = client.get("/signup").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    form = {"csrf_token": token, "company_name": "本地开发公司", "credit_code": valid_credit_code(7_000_001),
+    form = {"company_name": "本地开发公司", "credit_code": valid_credit_code(7_000_001),
             "contact_phone": "13700137000", "name": "开发", "email": "dev@example.test",
             "password": "dev-password-1"}
     assert client.post("/signup", data=form).status_code == 303
     again = dev_app.test_client()
-    page = again.get("/signup").get_data(as_text=True)
-    form["csrf_token"] = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     assert "该邮箱已注册账户" in again.post("/signup", data=form).get_data(as_text=True)
