@@ -7,9 +7,20 @@ without one when `KUAJING_ENV=production`.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from importlib import import_module
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Each domain that has settings of its own keeps them in `<domain>/settings.py` with a
+# `load()` (read the environment) and optionally a `problems(cfg)` (what is wrong with
+# them); `load()` below merges them, so there is one loader and one place they meet.
+DOMAIN_SETTINGS = ["app.notifications.settings"]
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run the portal safely (say, production without its own keys)."""
 INSTANCE_DIR = Path(os.environ.get("KUAJING_INSTANCE", BASE_DIR / "instance"))
 
 # Development merchant identity, shared by the portal and the WeChat Pay simulator
@@ -74,6 +85,10 @@ def load() -> dict[str, object]:
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kuajing.sqlite3'}"
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Durable after-commit work (app.core.jobs): how long a due intent may wait for its
+        # job before the sweep enqueues it again, and how often the sweep runs.
+        "JOBS_SWEEP_GRACE_SECONDS": env_int("JOBS_SWEEP_GRACE_SECONDS", 60),
+        "JOBS_SWEEP_INTERVAL": env_int("JOBS_SWEEP_INTERVAL", 60),
         "REDIS_URL": env("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "RQ_QUEUE": env("RQ_QUEUE", "default"),
         "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
@@ -116,10 +131,24 @@ def load() -> dict[str, object]:
                  "WECHATPAY_KEY_PATH", "WECHATPAY_NOTIFY_URL", "WECHATPAY_REFUND_NOTIFY_URL"):
         cfg[name] = env(name)
     cfg["WECHATPAY_TIMEOUT"] = env("WECHATPAY_TIMEOUT", "10")
+    for module in DOMAIN_SETTINGS:
+        cfg.update(import_module(module).load())
     return cfg
 
 
-def production_problems(cfg: dict[str, object]) -> list[str]:
+def problems(cfg: Mapping[str, object]) -> list[str]:
+    """Everything that keeps these settings from running (empty when fine), every domain's too."""
+    found = production_problems(cfg) if cfg.get("ENV_NAME") == "production" else []
+    if not cfg.get("SECRET_KEY"):
+        found.append("SECRET_KEY is not set")
+    for module in DOMAIN_SETTINGS:
+        check = getattr(import_module(module), "problems", None)
+        if check is not None:
+            found.extend(check(cfg))
+    return list(dict.fromkeys(found))
+
+
+def production_problems(cfg: Mapping[str, object]) -> list[str]:
     """What keeps these settings from running safely in production (empty when fine)."""
     problems = []
     if not cfg.get("SECRET_KEY"):

@@ -35,6 +35,9 @@ TEST_DATABASE_URL = os.environ.get(
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
 RUN_ID = uuid.uuid4().hex[:8]
 
+# Workers, queues, committed data and settings changed for one test (tests/workers.py).
+pytest_plugins = ["tests.workers"]
+
 
 # --------------------------------------------------------------------------- internet guard
 

@@ -1,0 +1,28 @@
+"""Companies, users, roles, sign-in (password, SMS code), invitations and phone verification.
+
+Other domains use:
+    models: Company, User, Membership, BuyerRole, StaffRole
+    recipient(user)          the notification layer's Recipient for a user (or None)
+    find_user_by_email(email)
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.accounts.services import find_user_by_email, recipient
+
+__all__ = ["find_user_by_email", "recipient", "register"]
+
+
+def register(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from app.accounts import auth, phone_views, seed, views  # noqa: F401  (phone_views: routes on views.bp)
+    from app.core import cli, navigation
+
+    auth.init_login(app)
+    app.register_blueprint(views.bp)
+    navigation.add(app, "core.home", _l("Home"), order=0)
+    navigation.add(app, "accounts.members", _l("Members"), ("owner",), order=10)
+    navigation.add(app, "accounts.profile", _l("My account"), order=20)
+    cli.add_seeder(app, "accounts", seed.seed_demo)

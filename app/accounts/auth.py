@@ -1,18 +1,11 @@
-"""Login sessions, role checks and company scoping, used by every domain."""
+"""Login sessions: how a request's cookie becomes the signed-in user (role checks and
+company scoping, which every domain uses, are in app.core.auth)."""
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
-
-from flask import Flask, abort
+from flask import Flask
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
-from sqlalchemy import Select, select
 
 from app.extensions import db, login_manager
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def init_login(app: Flask) -> None:
@@ -63,51 +56,3 @@ def _local_path(url: str | None) -> str | None:
         return None
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
-
-def role_required(*roles: str) -> Callable[[F], F]:
-    """Let the view run only for a signed-in user holding one of `roles`.
-
-    Staff with the `admin` role pass every staff check. Anyone else gets 403.
-    """
-    wanted = frozenset(roles)
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        @login_required
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            have = current_user.roles()
-            staff_roles = {"agent", "ops", "finance_admin", "admin", "staff"}
-            if not (have & wanted) and not ("admin" in have and wanted & staff_roles):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
-
-
-def current_company_id() -> int:
-    """The buyer company the signed-in user acts for; 403 when there is none."""
-    company_id = getattr(current_user, "company_id", None)
-    if company_id is None:
-        abort(403)
-    return company_id
-
-
-def scoped(model: Any, stmt: Select | None = None) -> Select:
-    """`stmt` (default: select(model)) limited to the current user's company.
-
-    Every query for company-owned rows goes through here, so a page can never
-    list another company's data.
-    """
-    stmt = stmt if stmt is not None else select(model)
-    return stmt.where(model.company_id == current_company_id())
-
-
-def get_scoped_or_404(model: Any, ident: int) -> Any:
-    """One row of the current company by primary key; 404 for anything else."""
-    row = db.session.scalar(scoped(model).where(model.id == ident))
-    if row is None:
-        abort(404)
-    return row

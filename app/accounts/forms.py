@@ -1,6 +1,9 @@
 """Forms for sign-up, login and membership. Validation only; no account logic here."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
@@ -91,4 +94,28 @@ class AcceptInvitationForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(choices=[("zh_CN", "中文"), ("en", "English")])
+    next = HiddenField()
+
+
+def _code(form: FlaskForm, field: StringField) -> None:
+    # NFKC turns full-width digits (１２３) into ASCII; other scripts' digits (١٢٣), which
+    # `\d` would accept, are refused here instead of costing one of the code's tries.
+    value = re.sub(r"\s", "", unicodedata.normalize("NFKC", field.data or ""))
+    if not re.fullmatch(r"[0-9]{6}", value):
+        raise ValidationError(_l("Enter the 6-digit code from the SMS."))
+    field.data = value
+
+
+class PhoneForm(FlaskForm):
+    """Step one of a code sign-in or verification: where to send the code."""
+
+    phone = StringField(_l("Mobile number"), validators=[phone_number])
+    next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    """Step two: the code that arrived (the phone travels along, already normalised)."""
+
+    phone = HiddenField(validators=[phone_number])
+    code = StringField(_l("Code from the SMS"), validators=[_code])
     next = HiddenField()

@@ -1,11 +1,11 @@
-"""Companies, users, memberships and invitations."""
+"""Companies, users, memberships, invitations and one-time phone codes."""
 from __future__ import annotations
 
 import enum
 import secrets
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin, utcnow
@@ -56,10 +56,18 @@ class User(TimestampMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
+    # The number the user proved they hold with a code; unique, so that a code login
+    # leads to exactly one account. Optional SMS go only to a verified number.
+    verified_phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    phone_verified_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", lazy="selectin", order_by="Membership.id"
     )
+
+    @property
+    def phone_is_verified(self) -> bool:
+        return bool(self.phone) and self.verified_phone == self.phone
 
     @property
     def membership(self) -> Membership | None:
@@ -132,3 +140,36 @@ class Invitation(TimestampMixin, db.Model):
     def is_open(self, now: datetime | None = None) -> bool:
         now = now or utcnow()
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class CodePurpose(str, enum.Enum):
+    LOGIN = "login"
+    VERIFY_PHONE = "verify_phone"
+
+
+class PhoneCode(db.Model):
+    """A one-time code sent by SMS. Only an HMAC of the code is stored."""
+
+    __tablename__ = "sms_codes"
+    __table_args__ = (
+        Index("ix_sms_codes_phone_created_at", "phone", "created_at"),
+        Index("ix_sms_codes_ip_created_at", "ip", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[CodePurpose] = mapped_column(
+        Enum(CodePurpose, name="sms_code_purpose", values_callable=lambda e: [m.value for m in e])
+    )
+    # Login codes for a number no account uses are recorded (and never sent) so that
+    # rate limits and replies look the same whether or not the number is known.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(default=0)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("sms_messages.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    consumed_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]

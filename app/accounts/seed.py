@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.accounts.models import BuyerRole, Company, Membership, StaffRole, User
 from app.accounts.passwords import hash_password
+from app.core.models import utcnow
 from app.extensions import db
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -54,7 +55,10 @@ def seed_demo() -> str:
         db.session.flush()
         if not any(m.company_id == companies[idx].id for m in user.memberships):
             db.session.add(Membership(user=user, company=companies[idx], role=role))
+        if user.verified_phone != phone:  # so that signing in with an SMS code works
+            user.verified_phone, user.phone_verified_at = phone, utcnow()
     for email, name, role in STAFF:
         _user(email, name, password_hash).staff_role = role
     db.session.flush()
-    return f"{len(COMPANIES)} companies, {len(BUYERS) + len(STAFF)} users (password {DEMO_PASSWORD})"
+    return (f"{len(COMPANIES)} companies, {len(BUYERS) + len(STAFF)} users (password {DEMO_PASSWORD}); "
+            "the buyers' phone numbers are verified, so they can sign in with an SMS code")

@@ -20,17 +20,9 @@ from app.accounts.models import (
     new_session_token,
 )
 from app.accounts.passwords import hash_password, verify_password
+from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.extensions import db
-
-
-class AccountError(Exception):
-    """A change to accounts that cannot be made; `message` is shown to the user."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -39,12 +31,12 @@ def find_user_by_email(email: str) -> User | None:
 
 def sign_up(*, company_name: str, credit_code: str, contact_phone: str, name: str,
             email: str, password: str, language: str = "zh_CN") -> User:
-    """Create a buyer company and its owner. Raises AccountError when taken."""
+    """Create a buyer company and its owner. Raises DomainError when the email or company is taken."""
     if find_user_by_email(email):
-        raise AccountError(_l("An account with this email already exists."), "email")
+        raise DomainError(_l("An account with this email already exists."), "email")
     code = credit_code.strip().upper()
     if db.session.scalar(select(Company.id).where(Company.credit_code == code)):
-        raise AccountError(_l("This company is already registered."), "credit_code")
+        raise DomainError(_l("This company is already registered."), "credit_code")
     company = Company(name=company_name.strip(), credit_code=code, contact_phone=contact_phone)
     user = User(email=email.strip().lower(), name=name.strip(), phone=contact_phone,
                 password_hash=hash_password(password), language=language)
@@ -54,7 +46,7 @@ def sign_up(*, company_name: str, credit_code: str, contact_phone: str, name: st
             db.session.add_all([company, user])
             db.session.add(Membership(user=user, company=company, role=BuyerRole.OWNER))
     except IntegrityError:
-        raise AccountError(_l("An account with this email already exists."), "email") from None
+        raise DomainError(_l("An account with this email already exists."), "email") from None
     return user
 
 
@@ -77,9 +69,9 @@ def end_sessions(user: User) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one; signs out other sessions."""
     if not verify_password(user.password_hash, current):
-        raise AccountError(_l("The current password is not correct."), "current_password")
+        raise DomainError(_l("The current password is not correct."), "current_password")
     if current == new:
-        raise AccountError(_l("Choose a password different from the current one."), "new_password")
+        raise DomainError(_l("Choose a password different from the current one."), "new_password")
     user.password_hash = hash_password(new)
     end_sessions(user)
 
@@ -87,6 +79,18 @@ def change_password(user: User, current: str, new: str) -> None:
 def set_language(user: User, language: str) -> None:
     user.language = language
     db.session.flush()
+
+
+def recipient(user: User):
+    """Who `user` is to the notification layer: their number, language and whether they
+    proved they hold it; None when they have no usable number or are deactivated."""
+    from app.core.validators import normalize_phone
+    from app.notifications import Recipient
+
+    phone = normalize_phone(user.phone or "")
+    if phone is None or not user.active:
+        return None
+    return Recipient(phone, user.language, user.id, verified=user.verified_phone == phone)
 
 
 def _token_hash(token: str) -> str:
@@ -97,17 +101,22 @@ def _token_hash(token: str) -> str:
 class NewInvitation:
     invitation: Invitation
     token: str
+    link: str
 
 
 def invite(*, inviter: User, company_id: int, email: str, role: BuyerRole,
            phone: str | None = None) -> NewInvitation:
-    """Create an invitation to the company; the token is returned once, never stored."""
+    """Create an invitation to the company and text its link to `phone`, if given.
+
+    The token is returned once (in the link), never stored. Raises DomainError when
+    the email is a member already or belongs to another account.
+    """
     email = email.strip().lower()
     existing = find_user_by_email(email)
     if existing and any(m.company_id == company_id for m in existing.memberships):
-        raise AccountError(_l("This person is already a member."), "email")
+        raise DomainError(_l("This person is already a member."), "email")
     if existing:
-        raise AccountError(_l("This email already belongs to another account."), "email")
+        raise DomainError(_l("This email already belongs to another account."), "email")
     token = secrets.token_urlsafe(32)
     days = current_app.config["INVITATION_DAYS"]
     invitation = Invitation(company_id=company_id, invited_by_id=inviter.id, email=email,
@@ -115,7 +124,16 @@ def invite(*, inviter: User, company_id: int, email: str, role: BuyerRole,
                             expires_at=utcnow() + timedelta(days=days))
     db.session.add(invitation)
     db.session.flush()
-    return NewInvitation(invitation, token)
+    from app.core.security import public_url
+
+    link = public_url("accounts.accept", token=token)  # it leaves the site: copied, sent by SMS
+    if phone:
+        from app import notifications
+
+        notifications.notify("member_invitation", notifications.Recipient(phone, inviter.language),
+                             about=invitation, expires_at=invitation.expires_at,
+                             company=invitation.company.name, link=link)
+    return NewInvitation(invitation, token, link)
 
 
 def open_invitation(token: str) -> Invitation | None:
@@ -129,9 +147,9 @@ def accept_invitation(token: str, *, name: str, password: str, language: str) ->
         select(Invitation).where(Invitation.token_hash == _token_hash(token)).with_for_update()
     )
     if inv is None or not inv.is_open():
-        raise AccountError(_l("This invitation link is no longer valid."))
+        raise DomainError(_l("This invitation link is no longer valid."))
     if find_user_by_email(inv.email):
-        raise AccountError(_l("This email already belongs to another account."))
+        raise DomainError(_l("This email already belongs to another account."))
     user = User(email=inv.email, phone=inv.phone, name=name.strip(),
                 password_hash=hash_password(password), language=language)
     try:
@@ -140,7 +158,7 @@ def accept_invitation(token: str, *, name: str, password: str, language: str) ->
             db.session.add(Membership(user=user, company_id=inv.company_id, role=inv.role))
             inv.accepted_at = utcnow()
     except IntegrityError:
-        raise AccountError(_l("This email already belongs to another account.")) from None
+        raise DomainError(_l("This email already belongs to another account.")) from None
     return user
 
 
@@ -148,7 +166,7 @@ def revoke_invitation(company_id: int, invitation_id: int) -> None:
     inv = db.session.scalar(select(Invitation).where(
         Invitation.id == invitation_id, Invitation.company_id == company_id))
     if inv is None or not inv.is_open():
-        raise AccountError(_l("This invitation is no longer open."))
+        raise DomainError(_l("This invitation is no longer open."))
     inv.revoked_at = utcnow()
     db.session.flush()
 
@@ -160,12 +178,12 @@ def change_role(*, company_id: int, membership_id: int, role: BuyerRole) -> Memb
     m = db.session.scalar(select(Membership).where(
         Membership.id == membership_id, Membership.company_id == company_id).with_for_update())
     if m is None:
-        raise AccountError(_l("No such member."))
+        raise DomainError(_l("No such member."))
     if m.role == BuyerRole.OWNER and role != BuyerRole.OWNER:
         owners = db.session.scalar(select(func.count()).select_from(Membership).where(
             Membership.company_id == company_id, Membership.role == BuyerRole.OWNER))
         if owners <= 1:
-            raise AccountError(_l("A company needs at least one owner."))
+            raise DomainError(_l("A company needs at least one owner."))
     m.role = role
     db.session.flush()
     return m

@@ -1,37 +1,31 @@
-"""Sign-up, login, profile and company members."""
+"""Sign-up, login, language, profile and company members."""
 from __future__ import annotations
-
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app import notifications
 from app.accounts import services, throttle
-from app.accounts.auth import current_company_id, role_required
 from app.accounts.forms import (
     AcceptInvitationForm,
     InviteForm,
+    LanguageForm,
     LoginForm,
     PasswordForm,
+    PhoneForm,
     RoleForm,
     SignupForm,
 )
 from app.accounts.models import BuyerRole
+from app.core.auth import current_company_id, role_required
+from app.core.forms import attempt
 from app.core.htmx import redirect_htmx, render
-from app.core.i18n import chosen_language
-from app.extensions import db, limiter
+from app.core.i18n import LANG_COOKIE, chosen_language
+from app.core.security import safe_next
+from app.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
-
-
-def safe_next(target: str | None) -> str:
-    """Only same-site paths; anything else lands on the home page."""
-    if target and target.isprintable() and "\\" not in target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("core.home")
 
 
 def start_session(user) -> None:
@@ -50,23 +44,36 @@ def login():
             abort(429)
         user = services.authenticate(form.email.data, form.password.data)
         if user:
-            db.session.commit()
             throttle.clear_account(form.email.data)
             start_session(user)
             return redirect(safe_next(form.next.data), 303)
         form.password.errors.append(_("Email or password is not correct."))
-    return render("accounts/login.html", form=form)
+    return render("accounts/login.html", form=form,
+                  phone_form=PhoneForm(formdata=None, next=request.args.get("next", "")))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
     services.end_sessions(current_user._get_current_object())
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"), 303)
+
+
+@bp.post("/language")
+def language():
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("core.home"), 303)
+    code = form.language.data
+    if current_user.is_authenticated:
+        services.set_language(current_user._get_current_object(), code)
+    response = redirect(safe_next(form.next.data), 303)
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    return response
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -74,20 +81,24 @@ def logout():
 def signup():
     form = SignupForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form, "email") as done:
             user = services.sign_up(
                 company_name=form.company_name.data, credit_code=form.credit_code.data,
                 contact_phone=form.contact_phone.data, name=form.name.data,
                 email=form.email.data, password=form.password.data, language=chosen_language())
-        except services.AccountError as e:
-            db.session.rollback()
-            getattr(form, e.field or "email").errors.append(str(e.message))
-        else:
-            db.session.commit()
+        if done:
             start_session(user)
             flash(_("Welcome! Your company account is ready."), "success")
             return redirect(url_for("core.home"), 303)
     return render("accounts/signup.html", form=form)
+
+
+def _profile_page(form: PasswordForm, status: int = 200, **extra):
+    user = current_user._get_current_object()
+    return render("accounts/profile.html", status=status, form=form,
+                  phone_form=extra.pop("phone_form", None) or PhoneForm(formdata=None, phone=user.phone or ""),
+                  verified=user.phone_is_verified, sms_categories=notifications.OPTIONAL_CATEGORIES,
+                  sms_receive=notifications.receives(user.id), **extra)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -96,17 +107,13 @@ def profile():
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        try:
+        with attempt(form, "current_password") as done:
             services.change_password(user, form.current_password.data, form.new_password.data)
-        except services.AccountError as e:
-            db.session.rollback()
-            getattr(form, e.field or "current_password").errors.append(str(e.message))
-        else:
-            db.session.commit()
+        if done:
             login_user(user)  # this browser stays signed in with the new token
             flash(_("Your password has been changed. Other sessions were signed out."), "success")
             return redirect(url_for("accounts.profile"), 303)
-    return render("accounts/profile.html", form=form)
+    return _profile_page(form, 422 if form.errors else 200)
 
 
 def _members_context(invite_form: InviteForm | None = None, new_link: str | None = None) -> dict:
@@ -133,40 +140,24 @@ def invite():
     form = InviteForm()
     new_link = None
     if form.validate_on_submit():
-        try:
-            created = services.invite(inviter=current_user, company_id=current_company_id(),
+        with attempt(form, "email") as done:
+            created = services.invite(inviter=current_user._get_current_object(), company_id=current_company_id(),
                                       email=form.email.data, role=BuyerRole(form.role.data),
                                       phone=form.phone.data)
-        except services.AccountError as e:
-            db.session.rollback()
-            form.email.errors.append(str(e.message))
-        else:
-            # The link leaves the site (copied, sent by SMS): it uses the public address,
-            # not whatever host this owner happens to browse by.
-            new_link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(
-                "accounts.accept", token=created.token)
-            if created.invitation.phone:  # the SMS is queued in this transaction, sent after it
-                from app.notifications.services import notify
-                notify("member_invitation", (created.invitation.phone, current_user.language), about=created.invitation,
-                       expires_at=created.invitation.expires_at, company=created.invitation.company.name,
-                       link=new_link)
-            db.session.commit()
+        if done:
+            new_link = created.link
             form = InviteForm(formdata=None)
     status = 200 if new_link or not form.errors else 422
     return render("accounts/members.html", "accounts/_members.html", status=status,
                   **_members_context(form, new_link))
 
 
-def _member_change(change, done: str):
-    """Apply one change to the members list, commit or roll back, and go back to the list."""
-    try:
+def _member_change(change, done_message: str):
+    """Apply one change to the members list and go back to it, saying how it went."""
+    with attempt() as done:
         change()
-    except services.AccountError as e:
-        db.session.rollback()
-        flash(str(e.message), "error")
-    else:
-        db.session.commit()
-        flash(done, "success")
+    if done:
+        flash(done_message, "success")
     return redirect_htmx(url_for("accounts.members"))
 
 
@@ -195,17 +186,14 @@ def accept(token: str):
         return render("accounts/invite_invalid.html", status=404)
     form = AcceptInvitationForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form, "name") as done:
             user = services.accept_invitation(token, name=form.name.data,
                                               password=form.password.data, language=chosen_language())
-        except services.AccountError as e:
-            db.session.rollback()
-            form.name.errors.append(str(e.message))
-        else:
-            db.session.commit()
+        if done:
             if current_user.is_authenticated:
                 logout_user()
             start_session(user)
             flash(_("Welcome to %(company)s.", company=invitation.company.name), "success")
             return redirect(url_for("core.home"), 303)
     return render("accounts/invite_accept.html", form=form, invitation=invitation)
+

@@ -13,19 +13,21 @@ from typing import Mapping
 from flask_babel import gettext as _
 
 from app.catalog import numbers, queries
+from app.core.errors import DomainError
+from app.extensions import limiter
 from app.catalog.landed_cost import LandedCost, LandedCostError, Regime, TaxRates, compute
 
 CURRENCIES = ("USD", "EUR", "JPY", "KRW", "AUD", "GBP", "HKD", "NZD", "CAD", "SGD", "CHF", "CNY")
 MAX_QUANTITY = 1_000_000
 
 
-class InputError(ValueError):
+class InputError(DomainError):
     """One bad input: `field` is the parameter name, `message` says what is wrong in the user's language."""
 
+    status = 400
+
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,6 @@ def _decimal(args: Mapping[str, str], name: str, default: str | None = None) -> 
         raise InputError(name, _("Enter a number.")) from None
 
 
-MAX_FX = numbers.MAX_FX
-
-
 def _amount(args: Mapping[str, str], name: str, currency: str, default: str | None = None) -> int:
     """An amount in `currency` as minor units, 0 to numbers.MAX_MINOR (the ops forms' limit too)."""
     raw = (args.get(name) or "").strip() or default
@@ -76,11 +75,12 @@ def _amount(args: Mapping[str, str], name: str, currency: str, default: str | No
         raise InputError(name, _("Enter a number.")) from None
 
 
-def _rate(args: Mapping[str, str], name: str, default: str | None = None) -> Decimal:
-    value = _decimal(args, name, default)
-    if value >= 1:
-        raise InputError(name, _("Enter a rate below 1, such as 0.13 for 13%."))
-    return value
+def _rate(args: Mapping[str, str], name: str, default: str) -> Decimal:
+    """A tax rate through the same bounded parser as the operations forms (below 1, 4 places)."""
+    try:
+        return numbers.parse_rate((args.get(name) or "").strip() or default)
+    except numbers.NumberError as e:
+        raise InputError(name, e.message()) from None
 
 
 def parse(args: Mapping[str, str], today: date) -> CalcInput:
@@ -122,9 +122,10 @@ def parse(args: Mapping[str, str], today: date) -> CalcInput:
 
     fx_day = None
     if (args.get("fx_rate") or "").strip():
-        fx = _decimal(args, "fx_rate")
-        if fx == 0 or fx > MAX_FX:
-            raise InputError("fx_rate", _("Enter a rate above 0."))
+        try:
+            fx = numbers.parse_fx(args.get("fx_rate"))
+        except numbers.NumberError as e:
+            raise InputError("fx_rate", e.message()) from None
     elif currency == "CNY":
         fx = Decimal(1)
     else:
@@ -163,3 +164,8 @@ def api_limit() -> str:
     from flask import current_app
 
     return current_app.config.get("CATALOG_API_LIMIT", "60 per minute")
+
+
+# The page and the JSON API answer the same question, so they draw on one budget per
+# client address (setting CATALOG_API_LIMIT): the page is no way around the API's limit.
+shared_limit = limiter.shared_limit(api_limit, scope="catalog-landed-cost")

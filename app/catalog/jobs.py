@@ -1,22 +1,29 @@
-"""Background work: supplier price-list imports and best-price refreshes (RQ jobs).
+"""Background work: supplier price-list imports and best-price refreshes.
 
-Jobs run in a plain `rq worker`, outside any request, so each one opens an app
-context of its own unless it is already inside one (tests, the CLI).
+Imports and the refreshes an FX rate or tax change needs are tasks of the durable
+after-commit work (app.core.jobs): the service that accepts an upload or saves a rate
+writes the intent in the same transaction, so a Redis outage delays the work and
+never loses it. Each task's database work commits together with its intent.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import current_app
 
-from app.core.jobs import job_context
+from app.core.db import transactional
+from app.core.jobs import job_context, task
 
 PROGRESS_TTL = 24 * 3600
 
 
 def progress_key(import_id: int) -> str:
     return f"catalog:price-import:{import_id}:progress"
+
+
+def import_key(import_id: int) -> str:
+    """The dedup key of an import's intent: one upload is imported once."""
+    return f"catalog:price-import:{import_id}"
 
 
 def read_progress(import_id: int) -> tuple[int, int, str] | None:
@@ -34,79 +41,58 @@ def read_progress(import_id: int) -> tuple[int, int, str] | None:
     return int(done), int(total), phase
 
 
-def _reporter(import_id: int) -> Callable[[int, int], None]:
+def _reporter(import_id: int) -> Callable[..., None]:
+    from redis.exceptions import RedisError
+
     from app.core.redis import redis_client
 
     client = redis_client()
 
     def report(done: int, total: int, phase: str = "check") -> None:
-        client.set(progress_key(import_id), f"{done}/{total}/{phase}", ex=PROGRESS_TTL)
+        try:
+            client.set(progress_key(import_id), f"{done}/{total}/{phase}", ex=PROGRESS_TTL)
+        except RedisError:  # progress is a nicety; the import goes on
+            pass
 
     return report
 
 
+def _import_failed(import_id: int, error: Exception) -> None:
+    from app.catalog import services
+
+    services.import_failed(import_id)
+
+
+@task(timeout=1800, retries=1, on_dead=_import_failed)
 def run_price_list_import(import_id: int) -> str:
     """Check the stored file and apply it whole, or record every bad row and change nothing."""
+    from app.catalog import services
+
     with job_context():
-        from app.catalog import importer
-        from app.catalog.models import ImportStatus, PriceListImport
-        from app.catalog.services import today
-        from app.core.models import utcnow
-        from app.extensions import db
-
-        job = db.session.get(PriceListImport, import_id, with_for_update=True)
-        if job is None or job.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING):
-            return "nothing to do"
-        job.status = ImportStatus.RUNNING
-        db.session.commit()
-        try:
-            job = db.session.get(PriceListImport, import_id)
-            supplier = job.supplier
-            report = _reporter(import_id)
-            checked = importer.check(job.content, supplier, today(), report)
-            job.total_rows = checked.total
-            if checked.errors:
-                job.status, job.errors = ImportStatus.REJECTED, checked.errors
-            else:
-                report(checked.total, checked.total, "apply")
-                job.created_count, job.updated_count = importer.apply(checked.rows, supplier, today())
-                job.status = ImportStatus.DONE
-            job.finished_at = utcnow()
-            db.session.commit()
-            return job.status.value
-        except Exception:
-            db.session.rollback()
-            current_app.logger.exception("price import %s failed", import_id)
-            job = db.session.get(PriceListImport, import_id)
-            job.status, job.finished_at = ImportStatus.FAILED, utcnow()
-            db.session.commit()
-            raise
+        return services.run_import(import_id, _reporter(import_id))
 
 
-def refresh_products(product_ids: list[int] | None) -> int:
-    """Recompute stored best prices after an FX rate or tax category change."""
+@task(timeout=1800)
+def refresh_for_currency(currency: str) -> int:
+    """Recompute stored best prices of the products offered in `currency` (a new FX rate)."""
+    from app.catalog import services
+
     with job_context():
-        from app.catalog.services import refresh_best_prices
-        from app.extensions import db
-
-        count = refresh_best_prices(product_ids)
-        db.session.commit()
-        return count
+        return services.refresh_best_prices(services.products_using_currency(currency))
 
 
-def enqueue(func: Callable[..., Any], *args: Any) -> bool:
-    """Queue a job; call only after the commit the job depends on.
+@task(timeout=1800)
+def refresh_for_tax_category(category_id: int) -> int:
+    """Recompute stored best prices of the products in a changed tax category."""
+    from app.catalog import services
 
-    Returns False (and logs) when Redis does not answer: the change is saved and the
-    caller tells the user the background part will wait.
-    """
-    from redis.exceptions import RedisError
+    with job_context():
+        return services.refresh_best_prices(services.products_in_tax_category(category_id))
 
-    from app.core.redis import queue
 
-    try:
-        queue().enqueue(func, *args, job_timeout=1800)
-    except RedisError:
-        current_app.logger.exception("could not queue %s", getattr(func, "__name__", func))
-        return False
-    return True
+def daily_refresh() -> int:
+    """Offers start and stop being valid by date: every product's best price, just after midnight."""
+    from app.catalog import services
+
+    with job_context():
+        return transactional(services.refresh_best_prices)()

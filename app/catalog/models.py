@@ -22,7 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.catalog.landed_cost import PriceTier, Regime, ShippingRule, TaxRates
+from app.catalog.landed_cost import PriceTier, Regime, TaxRates
+from app.core import states
 from app.core.models import TimestampMixin
 from app.extensions import db
 
@@ -39,11 +40,17 @@ class Fulfilment(str, enum.Enum):
 
 
 class ImportStatus(str, enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
+    QUEUED = "queued"       # stored; its import job is promised (it shows as running once started)
     DONE = "done"
     REJECTED = "rejected"   # the file had bad rows; nothing was changed
     FAILED = "failed"       # the job itself broke; nothing was changed
+
+
+# The import is checked and applied in one transaction, so it goes from queued straight
+# to its outcome; while its job runs, the page reads that from the job's intent.
+IMPORT_MACHINE = states.Machine.of("price_list_import", {
+    ImportStatus.QUEUED: {ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED},
+}, stamps={s: "finished_at" for s in (ImportStatus.DONE, ImportStatus.REJECTED, ImportStatus.FAILED)})
 
 
 REGIME_ENUM = Enum(Regime, name="import_regime", values_callable=_values)
@@ -175,17 +182,6 @@ class Offer(TimestampMixin, db.Model):
     supplier: Mapped[Supplier] = relationship(back_populates="offers")
     product: Mapped[Product] = relationship(back_populates="offers")
 
-    @property
-    def tiers(self) -> tuple[PriceTier, ...]:
-        return tiers_from_json(self.price_tiers)
-
-    @property
-    def shipping_rule(self) -> ShippingRule:
-        return ShippingRule(self.shipping_base_minor, self.shipping_per_unit_minor,
-                            self.shipping_free_over_minor)
-
-    def valid_on(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
 def tiers_from_json(raw: list[dict[str, int]] | None) -> tuple[PriceTier, ...]:

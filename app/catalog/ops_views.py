@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.accounts.auth import role_required
 from app.catalog import forms, importer, jobs, ops_queries, services
 from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
 from app.catalog.models import FxRate, ImportStatus, Offer, PriceListImport, Product, Supplier, TaxCategory
+from app.core.auth import role_required
+from app.core.forms import attempt
 from app.core.htmx import redirect_htmx, render
 from app.extensions import db
 
@@ -56,21 +57,6 @@ KINDS: dict[str, Kind] = {
                      _l("Exchange rates"), _l("exchange rate"), can_deactivate=False),
 }
 
-ERRORS = {
-    "name_taken": _l("Another supplier already has this name."),
-    "lead_range": _l("The longest lead time must not be shorter than the shortest."),
-    "currency_in_use": _l("This supplier has offers priced in its current currency, so the currency cannot change. "
-                          "Create a new supplier for the other currency."),
-    "code_taken": _l("Another tax category already uses this code."),
-    "gtin_taken": _l("Another product already has this GTIN."),
-    "no_supplier": _l("Choose a supplier."),
-    "no_product": _l("There is no product with this number."),
-    "sku_taken": _l("This supplier already has an offer with this SKU."),
-    "valid_range": _l("The end date must not be before the start date."),
-    "cny_rate": _l("CNY needs no exchange rate."),
-}
-
-
 def _kind(kind: str) -> Kind:
     if kind not in KINDS:
         abort(404)
@@ -105,14 +91,9 @@ def edit(kind: str, ident: int | None = None):
     obj = db.get_or_404(spec.model, ident) if ident else None
     form = spec.form() if request.method == "POST" else _filled(spec, obj)
     if form.validate_on_submit() and (data := form.to_data()) is not None:
-        try:
-            saved = spec.save(obj, data)
-        except services.CatalogError as e:
-            db.session.rollback()
-            getattr(form, e.field).errors.append(ERRORS.get(e.message, e.message))
-        else:
-            db.session.commit()
-            _after_commit(kind, saved)
+        with attempt(form) as done:
+            spec.save(obj, data)
+        if done:
             flash(_("Saved."), "success")
             return redirect(url_for("catalog_ops.listing", kind=kind), 303)
     return render("catalog/ops/form.html", kind=kind, spec=spec, form=form, obj=obj,
@@ -134,17 +115,6 @@ def _filled(spec: Kind, obj: Any):
     return form
 
 
-def _after_commit(kind: str, saved: Any) -> None:
-    """Refresh stored best prices in the background when a rate change touches many products."""
-    queued = True
-    if kind == "fx-rates":
-        queued = jobs.enqueue(jobs.refresh_products, services.products_using_currency(saved.currency))
-    elif kind == "tax-categories":
-        queued = jobs.enqueue(jobs.refresh_products, services.products_in_tax_category(saved.id))
-    if not queued:
-        flash(_("Saved, but the background queue is not answering: search prices update at the next daily refresh."), "error")
-
-
 @bp.post("/<kind>/<int:ident>/active")
 @role_required(*OPS)
 def toggle(kind: str, ident: int):
@@ -153,9 +123,6 @@ def toggle(kind: str, ident: int):
         abort(404)
     obj = db.get_or_404(spec.model, ident)
     services.set_active(obj, request.form.get("active") == "1")
-    db.session.commit()
-    if kind == "tax-categories":
-        _after_commit(kind, obj)
     flash(_("Reactivated.") if obj.active else _("Deactivated."), "success")
     return redirect_htmx(request.referrer if _same_site(request.referrer) else url_for("catalog_ops.listing", kind=kind))
 
@@ -178,12 +145,7 @@ def price_import(supplier_id: int):
             if (problem := importer.file_problem(content)) is not None:
                 form.file.errors.append(_(problem))
                 return _import_page(supplier, form)
-            job = PriceListImport(supplier=supplier, uploaded_by_id=current_user.id,
-                                  filename=form.file.data.filename or "price-list.csv", content=content)
-            db.session.add(job)
-            db.session.commit()
-            if not jobs.enqueue(jobs.run_price_list_import, job.id):
-                flash(_("The file is saved but the background queue is not answering; it will not be imported until it is back. Please upload it again later."), "error")
+            job = services.accept_import(supplier, current_user.id, form.file.data.filename or "price-list.csv", content)
             return redirect(url_for("catalog_ops.import_status", import_id=job.id), 303)
     return _import_page(supplier, form)
 
@@ -198,9 +160,10 @@ def _import_page(supplier: Supplier, form: forms.PriceListForm):
 @role_required(*OPS)
 def import_status(import_id: int):
     job = db.get_or_404(PriceListImport, import_id)
-    running = job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
-    return render("catalog/ops/import_status.html", "catalog/ops/_import_status.html", job=job,
-                  running=running, progress=jobs.read_progress(job.id) if running else None, **_vocab())
+    waiting = job.status == ImportStatus.QUEUED
+    state = "running" if waiting and services.import_running(job.id) else job.status.value
+    return render("catalog/ops/import_status.html", "catalog/ops/_import_status.html", job=job, state=state,
+                  running=waiting, progress=jobs.read_progress(job.id) if waiting else None, **_vocab())
 
 
 @bp.get("/suppliers/<int:supplier_id>/export.csv")

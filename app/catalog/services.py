@@ -6,23 +6,27 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql
 
 from app.catalog.compare import landed
 from app.catalog.landed_cost import LandedCostError, TaxRates
-from app.catalog.models import FxRate, Offer, PricePoint, Product, Supplier, TaxCategory
+from app.catalog.models import (
+    IMPORT_MACHINE,
+    FxRate,
+    ImportStatus,
+    Offer,
+    PriceListImport,
+    PricePoint,
+    Product,
+    Supplier,
+    TaxCategory,
+)
 from app.catalog.queries import facts_from_row, fx_columns
+from app.core import jobs, states
+from app.core.errors import DomainError
 from app.extensions import db
-
-
-class CatalogError(Exception):
-    """A catalog change that cannot be made; `message` is shown to the user."""
-
-    def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 def today() -> date:
@@ -119,18 +123,19 @@ def _assign(obj: Any, data: dict[str, Any]) -> None:
 
 
 def save_supplier(supplier: Supplier | None, data: dict[str, Any]) -> Supplier:
-    """Create or change a supplier; raises CatalogError when the name is taken or the
+    """Create or change a supplier; raises DomainError when the name is taken or the
     currency would change under existing offers."""
     clash = db.session.scalar(select(Supplier.id).where(func.lower(Supplier.name) == data["name"].strip().lower()))
     if clash and (supplier is None or clash != supplier.id):
-        raise CatalogError("name_taken", "name")
+        raise DomainError(_l("Another supplier already has this name."), "name")
     if data["lead_max_days"] < data["lead_min_days"]:
-        raise CatalogError("lead_range", "lead_max_days")
+        raise DomainError(_l("The longest lead time must not be shorter than the shortest."), "lead_max_days")
     if (supplier is not None and supplier.currency != data["currency"]
             and db.session.scalar(select(Offer.id).where(Offer.supplier_id == supplier.id).limit(1)) is not None):
         # Offers keep prices in minor units of the supplier's currency: changing it would
         # silently reprice every offer (and 1250 cents are not 1250 yen).
-        raise CatalogError("currency_in_use", "currency")
+        raise DomainError(_l("This supplier has offers priced in its current currency, so the currency cannot change. "
+                          "Create a new supplier for the other currency."), "currency")
     moved = supplier is not None and supplier.country != data["country"]
     supplier = supplier or Supplier()
     _assign(supplier, data)
@@ -142,25 +147,32 @@ def save_supplier(supplier: Supplier | None, data: dict[str, Any]) -> Supplier:
 
 
 def save_tax_category(category: TaxCategory | None, data: dict[str, Any]) -> TaxCategory:
-    """Create or change a tax category; raises CatalogError when the code is taken."""
+    """Create or change a tax category; raises DomainError when the code is taken."""
     clash = db.session.scalar(select(TaxCategory.id).where(TaxCategory.code == data["code"]))
     if clash and (category is None or clash != category.id):
-        raise CatalogError("code_taken", "code")
+        raise DomainError(_l("Another tax category already uses this code."), "code")
     category = category or TaxCategory()
     _assign(category, data)
     db.session.add(category)
     db.session.flush()
+    _reprice_category(category)
     return category
 
 
+def _reprice_category(category: TaxCategory) -> None:
+    from app.catalog.jobs import refresh_for_tax_category
+
+    jobs.after_commit(refresh_for_tax_category, category.id)
+
+
 def save_product(product: Product | None, data: dict[str, Any]) -> Product:
-    """Create or change a product; raises CatalogError when the GTIN belongs to another product."""
+    """Create or change a product; raises DomainError when the GTIN belongs to another product."""
     gtin = data.get("gtin") or None
     data["gtin"] = gtin
     if gtin:
         clash = db.session.scalar(select(Product.id).where(Product.gtin == gtin))
         if clash and (product is None or clash != product.id):
-            raise CatalogError("gtin_taken", "gtin")
+            raise DomainError(_l("Another product already has this GTIN."), "gtin")
     product = product or Product(attributes={})
     _assign(product, data)
     product.refresh_search_text()
@@ -172,19 +184,19 @@ def save_product(product: Product | None, data: dict[str, Any]) -> Product:
 def save_offer(offer: Offer | None, data: dict[str, Any], day: date | None = None) -> Offer:
     """Create or change an offer, record today's price point and refresh the product's best price.
 
-    Raises CatalogError when the supplier or product does not exist or the supplier already uses the SKU.
+    Raises DomainError when the supplier or product does not exist or the supplier already uses the SKU.
     """
     supplier = db.session.get(Supplier, data["supplier_id"])
     if supplier is None:
-        raise CatalogError("no_supplier", "supplier_id")
+        raise DomainError(_l("Choose a supplier."), "supplier_id")
     if db.session.get(Product, data["product_id"]) is None:
-        raise CatalogError("no_product", "product_id")
+        raise DomainError(_l("There is no product with this number."), "product_id")
     clash = db.session.scalar(select(Offer.id).where(Offer.supplier_id == supplier.id,
                                                      Offer.supplier_sku == data["supplier_sku"]))
     if clash and (offer is None or clash != offer.id):
-        raise CatalogError("sku_taken", "supplier_sku")
+        raise DomainError(_l("This supplier already has an offer with this SKU."), "supplier_sku")
     if data.get("valid_to") and data["valid_to"] < data["valid_from"]:
-        raise CatalogError("valid_range", "valid_to")
+        raise DomainError(_l("The end date must not be before the start date."), "valid_to")
     old_product = offer.product_id if offer else None
     offer = offer or Offer()
     _assign(offer, data)
@@ -204,6 +216,8 @@ def set_active(obj: Any, active: bool) -> None:
         refresh_best_prices([obj.product_id])
     elif isinstance(obj, Supplier):
         refresh_best_prices(db.session.scalars(select(Offer.product_id).where(Offer.supplier_id == obj.id)))
+    elif isinstance(obj, TaxCategory):
+        _reprice_category(obj)
 
 
 def record_price_points(offers: Iterable[Offer], day: date) -> None:
@@ -228,14 +242,20 @@ def record_price_points(offers: Iterable[Offer], day: date) -> None:
 
 
 def save_fx_rate(data: dict[str, Any]) -> FxRate:
-    """Record the rate of a currency for a day (replacing that day's rate if there was one)."""
+    """Record the rate of a currency for a day (replacing that day's rate if there was one).
+
+    The products offered in that currency are repriced by a job after the commit.
+    """
     if data["currency"] == "CNY":
-        raise CatalogError("cny_rate", "currency")
+        raise DomainError(_l("CNY needs no exchange rate."), "currency")
     rate = db.session.scalar(select(FxRate).where(FxRate.currency == data["currency"], FxRate.day == data["day"]))
     rate = rate or FxRate()
     _assign(rate, data)
     db.session.add(rate)
     db.session.flush()
+    from app.catalog.jobs import refresh_for_currency
+
+    jobs.after_commit(refresh_for_currency, rate.currency)
     return rate
 
 
@@ -245,3 +265,50 @@ def products_using_currency(currency: str) -> list[int]:
 
 def products_in_tax_category(category_id: int) -> list[int]:
     return list(db.session.scalars(select(Product.id).where(Product.tax_category_id == category_id)))
+
+
+# --- price-list imports ---------------------------------------------------------------------
+
+def accept_import(supplier: Supplier, uploaded_by_id: int | None, filename: str, content: str) -> PriceListImport:
+    """Store an uploaded price list and promise its import (a job, after the commit)."""
+    from app.catalog.jobs import import_key, run_price_list_import
+
+    job = PriceListImport(supplier=supplier, uploaded_by_id=uploaded_by_id, filename=filename, content=content)
+    db.session.add(job)
+    db.session.flush()
+    jobs.after_commit(run_price_list_import, job.id, key=import_key(job.id))
+    return job
+
+
+def import_running(import_id: int) -> bool:
+    from app.catalog.jobs import import_key
+
+    return jobs.status_of(import_key(import_id)) == jobs.IntentStatus.RUNNING
+
+
+def run_import(import_id: int, report) -> str:
+    """Check a stored price list and apply it whole, or record every bad row and change nothing."""
+    from app.catalog import importer
+
+    job = db.session.get(PriceListImport, import_id, with_for_update=True)
+    if job is None or job.status != ImportStatus.QUEUED:
+        return "nothing to do"
+    supplier = job.supplier
+    checked = importer.check(job.content, supplier, today(), report)
+    job.total_rows = checked.total
+    if checked.errors:
+        job.errors = checked.errors
+        states.apply(IMPORT_MACHINE, job, ImportStatus.REJECTED)
+    else:
+        report(checked.total, checked.total, "apply")
+        job.created_count, job.updated_count = importer.apply(checked.rows, supplier, today())
+        states.apply(IMPORT_MACHINE, job, ImportStatus.DONE)
+    db.session.flush()
+    return job.status.value
+
+
+def import_failed(import_id: int) -> None:
+    """The import job broke on every try: say so on the import (nothing was changed)."""
+    job = db.session.get(PriceListImport, import_id, with_for_update=True)
+    if job is not None and IMPORT_MACHINE.can(job, ImportStatus.FAILED):
+        states.apply(IMPORT_MACHINE, job, ImportStatus.FAILED)

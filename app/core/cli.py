@@ -1,26 +1,30 @@
-"""Command-line tools: `flask --app wsgi seed-demo`."""
+"""Command-line tools: `flask --app wsgi seed-demo`, and the registry domains add seeders to."""
 from __future__ import annotations
 
-from importlib import import_module
+from collections.abc import Callable
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
-from app.extensions import db
+from app.core.db import cli_command
 
-# Each domain's demo data, loaded in this order. Every seeder is idempotent.
-SEEDERS = [
-    "app.accounts.seed",
-    "app.catalog.seed",
-    "app.notifications.seed",
-]
+
+def add_seeder(app: Flask, name: str, seed: Callable[[], str]) -> None:
+    """Let `seed-demo` load this domain's demo data (seeders run in registration order)."""
+    app.extensions.setdefault("kj_seeders", []).append((name, seed))
 
 
 def init_app(app: Flask) -> None:
     @app.cli.command("seed-demo")
+    @cli_command
     def seed_demo() -> None:
         """Load demo companies, users and data; safe to run again."""
-        for module in SEEDERS:
-            summary = import_module(module).seed_demo()
-            db.session.commit()
-            click.echo(f"{module.split('.')[1]}: {summary}")
+        for name, seed in current_app.extensions.get("kj_seeders", []):
+            click.echo(f"{name}: {seed()}")
+
+    @app.cli.command("jobs-sweep")
+    def jobs_sweep() -> None:
+        """Enqueue after-commit work whose job was lost (Redis down, worker killed); cron runs it every minute."""
+        from app.core.jobs import sweep
+
+        click.echo(f"{sweep()} intent(s) enqueued")

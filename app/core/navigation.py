@@ -1,9 +1,9 @@
-"""The navigation each role sees. Domains add their entries here."""
+"""The navigation each role sees: a registry that each domain adds its entries to."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from flask import Flask, current_app
 
 
 @dataclass(frozen=True)
@@ -12,26 +12,23 @@ class NavItem:
     label: object
     roles: frozenset[str]  # empty: every signed-in user
     setting: str | None = None  # shown only while this config flag is on
+    order: int = 100
 
 
-ITEMS: list[NavItem] = [
-    NavItem("core.home", _l("Home"), frozenset()),
-    NavItem("accounts.members", _l("Members"), frozenset({"owner"})),
-    NavItem("accounts.profile", _l("My account"), frozenset()),
-    NavItem("catalog.search", _l("Catalog"), frozenset()),
-    NavItem("catalog.calculator_page", _l("Landed cost"), frozenset()),
-    NavItem("catalog_ops.index", _l("Catalog admin"), frozenset({"ops", "admin"})),
-    NavItem("notifications.outbox", _l("SMS outbox"), frozenset({"agent", "ops", "finance_admin", "admin"}),
-            setting="SMS_OUTBOX_PAGE"),
-]
+def add(app: Flask, endpoint: str, label: object, roles: tuple[str, ...] = (), *,
+        setting: str | None = None, order: int = 100) -> None:
+    """Add a menu entry (from a domain's register(app))."""
+    items: list[NavItem] = app.extensions.setdefault("kj_nav", [])
+    items.append(NavItem(endpoint, label, frozenset(roles), setting, order))
+    items.sort(key=lambda i: i.order)
 
 
 def items_for(user) -> list[NavItem]:
-    from flask import current_app
+    from app.core.auth import has_role
 
     if not getattr(user, "is_authenticated", False):
         return []
-    roles = user.roles()
-    return [item for item in ITEMS
-            if (not item.roles or roles & item.roles)
-            and (item.setting is None or current_app.config.get(item.setting))]
+    cfg = current_app.config
+    return [item for item in current_app.extensions.get("kj_nav", [])
+            if (not item.roles or has_role(user, *item.roles))
+            and (item.setting is None or cfg.get(item.setting))]

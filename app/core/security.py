@@ -58,3 +58,25 @@ def init_app(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths; anything else lands on the home page."""
+    from urllib.parse import urlsplit
+
+    from flask import url_for
+
+    if target and target.isprintable() and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("core.home")
+
+
+def public_url(endpoint: str, **values: object) -> str:
+    """An absolute link for use outside the site (an SMS, a statement): always the public
+    address (PUBLIC_BASE_URL), never the host this request came by; works in jobs too."""
+    from flask import current_app
+
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path

@@ -1,14 +1,10 @@
-"""Home page, language switch and health check."""
+"""Home page, the benchmark's bare endpoint and the health check."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, url_for
-from flask_login import current_user
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from app.accounts.forms import LanguageForm
-from app.accounts.views import safe_next
 from app.core.htmx import render
-from app.core.i18n import LANG_COOKIE
 from app.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -17,23 +13,6 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 def home():
     return render("core/home.html")
-
-
-@bp.post("/language")
-def language():
-    form = LanguageForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("core.home"), 303)
-    code = form.language.data
-    if current_user.is_authenticated:
-        from app.accounts.services import set_language
-
-        set_language(current_user, code)
-        db.session.commit()
-    response = redirect(safe_next(form.next.data), 303)
-    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
-    return response
 
 
 @bp.get("/hello")

@@ -1,4 +1,4 @@
-"""SMS messages, one-time codes and per-user SMS settings."""
+"""SMS messages (the outbox) and per-user SMS preferences."""
 from __future__ import annotations
 
 import enum
@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import states
 from app.core.models import TimestampMixin, utcnow
 from app.extensions import db
 
@@ -19,9 +20,12 @@ class SmsStatus(str, enum.Enum):
     FAILED = "failed"
 
 
-class CodePurpose(str, enum.Enum):
-    LOGIN = "login"
-    VERIFY_PHONE = "verify_phone"
+# A message is sent at most once per claim; `sending` → `sending` is a claim taken over
+# from a worker that died mid-send; `sending` → `queued` waits for a retry.
+SMS_MACHINE = states.Machine.of("sms", {
+    SmsStatus.QUEUED: {SmsStatus.SENDING, SmsStatus.FAILED},
+    SmsStatus.SENDING: {SmsStatus.SENDING, SmsStatus.SENT, SmsStatus.QUEUED, SmsStatus.FAILED},
+}, stamps={SmsStatus.SENT: "sent_at", SmsStatus.FAILED: "failed_at"})
 
 
 def _values(e: type[enum.Enum]) -> list[str]:
@@ -67,7 +71,7 @@ class SmsMessage(TimestampMixin, db.Model):
     failed_at: Mapped[datetime | None]
     # Past this moment the message is worthless (a one-time code's expiry): never sent then.
     expires_at: Mapped[datetime | None]
-    # The RQ job that will send it; the sweep skips a message whose job still waits.
+    # The RQ job of the intent that sends it next (app.core.jobs), for support.
     job_id: Mapped[str | None] = mapped_column(String(64))
 
     @property
@@ -88,45 +92,10 @@ class SmsMessage(TimestampMixin, db.Model):
         self.params, self.body = events.masked(events.get(self.event), self.params or {}, self.body)
 
 
-class PhoneCode(db.Model):
-    """A one-time code sent by SMS. Only an HMAC of the code is stored."""
-
-    __tablename__ = "sms_codes"
-    __table_args__ = (
-        Index("ix_sms_codes_phone_created_at", "phone", "created_at"),
-        Index("ix_sms_codes_ip_created_at", "ip", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20))
-    purpose: Mapped[CodePurpose] = mapped_column(
-        Enum(CodePurpose, name="sms_code_purpose", values_callable=_values)
-    )
-    # Login codes for a number no account uses are recorded (and never sent) so that
-    # rate limits and replies look the same whether or not the number is known.
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    nonce: Mapped[str] = mapped_column(String(32))
-    code_hash: Mapped[str] = mapped_column(String(64))
-    attempts: Mapped[int] = mapped_column(default=0)
-    ip: Mapped[str | None] = mapped_column(String(45))
-    message_id: Mapped[int | None] = mapped_column(ForeignKey("sms_messages.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
-    consumed_at: Mapped[datetime | None]
-    voided_at: Mapped[datetime | None]
-
-    def is_usable(self, now: datetime | None = None) -> bool:
-        now = now or utcnow()
-        return self.consumed_at is None and self.voided_at is None and self.expires_at > now
-
-
 class SmsProfile(TimestampMixin, db.Model):
-    """A user's SMS settings: the phone number they proved they hold, and opt-outs."""
+    """A user's SMS preferences: the optional categories they do not want."""
 
     __tablename__ = "sms_profiles"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    # Unique: a code login must lead to exactly one account.
-    verified_phone: Mapped[str | None] = mapped_column(String(20), unique=True)
-    verified_at: Mapped[datetime | None]
     opted_out: Mapped[list[str]] = mapped_column(JSON, default=list)

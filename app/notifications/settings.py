@@ -1,13 +1,13 @@
 """SMS settings (`SMS_PROVIDER`, `SMS_*`) from the environment, with development defaults.
 
-They are merged into app.config when the blueprint is registered; a value already
-in the config (for example passed to create_app by a test) wins.
+`app.config.load` merges them with every other setting; `problems` says what keeps
+them from working, and create_app refuses to start on any.
 """
 from __future__ import annotations
 
 import json
 
-from flask import Flask
+from collections.abc import Mapping
 
 from app.config import env, env_bool, env_int
 
@@ -54,22 +54,20 @@ def load() -> dict[str, object]:
         "SMS_CODE_LIMITS_PER_PHONE": env("SMS_CODE_LIMITS_PER_PHONE", "1/minute;5/hour;10/day"),
         "SMS_CODE_LIMITS_PER_IP": env("SMS_CODE_LIMITS_PER_IP", "10/minute;30/hour;100/day"),
         "SMS_OUTBOX_PAGE": env_bool("SMS_OUTBOX_PAGE", not production),
+        "SMS_SWEEP_INTERVAL": env_int("SMS_SWEEP_INTERVAL", 60),
     }
     for name, default in TENCENT_DEV_DEFAULTS.items():
         cfg[name] = env(name, None if production else default)
     return cfg
 
 
-def init_app(app: Flask) -> None:
-    from app import ConfigError
-
-    for key, value in load().items():
-        app.config.setdefault(key, value)
-    provider = app.config["SMS_PROVIDER"]
+def problems(cfg: Mapping[str, object]) -> list[str]:
+    provider = cfg.get("SMS_PROVIDER")
     if provider not in ("outbox", "tencent"):
-        raise ConfigError(f"SMS_PROVIDER={provider!r}: use 'outbox' or 'tencent'")
+        return [f"SMS_PROVIDER={provider!r}: use 'outbox' or 'tencent'"]
     missing = [k for k in ("SMS_TENCENT_SECRET_ID", "SMS_TENCENT_SECRET_KEY", "SMS_TENCENT_SDK_APP_ID")
-               if not app.config.get(k)]
+               if not cfg.get(k)]
     if provider == "tencent" and missing:
         # Refuse to start rather than leave every message queued behind a failing job.
-        raise ConfigError("SMS_PROVIDER=tencent needs " + ", ".join(missing))
+        return ["SMS_PROVIDER=tencent needs " + ", ".join(missing)]
+    return []

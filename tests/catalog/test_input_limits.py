@@ -217,12 +217,24 @@ def test_api_refuses_an_order_too_large_to_count_exactly(client):
 
 def test_consumption_tax_rate_near_one_is_costed_or_refused_never_500(client):
     body = client.get("/api/v1/landed-cost?unit_price=100&currency=CNY&quantity=1&regime=general"
-                      "&vat_rate=0&consumption_tax_rate=0.9999999").get_json()
-    # (10,000 fen ÷ 0.0000001) × 0.9999999 = 99,999,990,000 fen
-    assert body["consumption_tax_fen"] == 99_999_990_000
-    r = client.get("/api/v1/landed-cost?unit_price=100000000&currency=CNY&quantity=1&regime=general"
-                   "&consumption_tax_rate=0.9999999")
+                      "&vat_rate=0&consumption_tax_rate=0.9999").get_json()
+    # (10,000 fen ÷ 0.0001) × 0.9999 = 99,990,000 fen
+    assert body["consumption_tax_fen"] == 99_990_000
+    r = client.get("/api/v1/landed-cost?unit_price=10000000000&currency=CNY&quantity=1&regime=general"
+                   "&consumption_tax_rate=0.9999")
     assert r.status_code == 400 and r.get_json()["error"]["field"] == "consumption_tax_rate"
+
+
+@pytest.mark.parametrize("param, value", [("vat_rate", "0.123456789"), ("consumption_tax_rate", "0.15001"),
+                                          ("fx_rate", "7.123456789123"), ("fx_rate", "100001")])
+def test_the_api_reads_rates_through_the_same_bounded_parsers_as_the_forms(client, param, value):
+    # Before: the API took any number of decimals, which the operations forms refuse.
+    r = client.get(f"/api/v1/landed-cost?unit_price=100&currency=USD&quantity=1&{param}={value}"
+                   + ("" if param == "fx_rate" else "&fx_rate=7.1"))
+    assert r.status_code == 400
+    error = r.get_json()["error"]
+    assert error["field"] == param and error["code"] == "invalid"
+    assert error["message"] in ("最多保留 4 位小数。", "最多保留 8 位小数。", "最大为 100,000。")
 
 
 def test_rate_with_sixty_nines_is_refused_by_name():
@@ -235,9 +247,9 @@ def test_rate_with_sixty_nines_is_refused_by_name():
 
 def test_calculator_page_with_a_near_one_rate_answers(client):
     client.set_cookie("kj_lang", "en")
-    small = client.get("/landed-cost?unit_price=100&currency=CNY&quantity=1&consumption_tax_rate=0.999999")
-    assert small.status_code == 200 and "¥79,100,030.00" in small.get_data(as_text=True)
-    r = client.get("/landed-cost?unit_price=100000000&currency=CNY&quantity=1&consumption_tax_rate=0.999999")
+    small = client.get("/landed-cost?unit_price=100&currency=CNY&quantity=1&consumption_tax_rate=0.9999")
+    assert small.status_code == 200 and "¥791,030.00" in small.get_data(as_text=True)
+    r = client.get("/landed-cost?unit_price=10000000000&currency=CNY&quantity=1&consumption_tax_rate=0.9999")
     assert r.status_code == 200
     assert "The taxes at this rate are too large to cost; check the rate." in r.get_data(as_text=True)
 

@@ -98,7 +98,8 @@ def test_rate_limited(client, app, monkeypatch):
     assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
     r = client.get(url)
     assert r.status_code == 429
-    assert r.get_json()["error"]["code"] == 429
+    assert r.get_json()["error"]["code"] == "rate_limited"
+    assert int(r.headers["Retry-After"]) > 0
 
 
 def test_calculator_page_full_and_htmx_fragment(client):

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.catalog.models import ImportStatus, Offer, PriceListImport, PricePoint, Supplier
 from app.catalog.services import today
+from app.extensions import db
 
 
 def test_buyer_cannot_open_ops_pages(buyer_client):
@@ -226,9 +227,12 @@ def test_running_import_shows_progress_and_polls(ops_client, catalog, db_session
     from app.catalog.jobs import progress_key
 
     s = catalog.comparison_scenario()
-    job = PriceListImport(supplier=s["suppliers"][0], filename="big.csv", content=HEADER,
-                          status=ImportStatus.RUNNING)
-    db_session.add(job)
+    from app.catalog import services
+    from app.core.jobs import Intent, IntentStatus
+
+    job = services.accept_import(s["suppliers"][0], None, "big.csv", HEADER)
+    # Its job has started (the runner marks the intent running before the work).
+    db_session.execute(db.update(Intent).values(status=IntentStatus.RUNNING))
     db_session.flush()
     redis = Redis.from_url(redis_url)
     redis.set(progress_key(job.id), "2500/10000/check", ex=60)

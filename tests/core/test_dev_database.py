@@ -1,11 +1,8 @@
 """`make run` uses a SQLite file: migrations, demo data and every page must work there too."""
 from __future__ import annotations
 
-from importlib import import_module
-
 import pytest
 
-from app.core.cli import SEEDERS
 from app.extensions import db
 
 DEMO_USERS = ["buyer@demo.test", "finance@demo.test", "agent@demo.test", "ops@demo.test", "admin@demo.test"]
@@ -18,8 +15,8 @@ def dev_app(make_app, tmp_path):
         from flask_migrate import upgrade
 
         upgrade(directory=str(app.root_path + "/../migrations"))
-        for module in SEEDERS:
-            import_module(module).seed_demo()
+        for _name, seed in app.extensions["kj_seeders"]:
+            seed()
             db.session.commit()
         yield app
         db.session.remove()

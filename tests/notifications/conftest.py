@@ -1,50 +1,27 @@
-"""Fixtures for SMS tests: the Tencent Cloud SMS stub, real RQ workers, committed data,
-and a throwaway Redis that a test may stop and start."""
+"""Fixtures for SMS tests: the Tencent Cloud SMS stub, and a throwaway Redis that a test
+may stop and start (workers, queues and committed data come from tests/workers.py)."""
 from __future__ import annotations
 
-import logging
-import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from werkzeug.serving import make_server
 
-from app.extensions import db
 from sandbox.sms.server import SmsStub
-from tests.conftest import REDIS_URL, TEST_DATABASE_URL, _truncate_all
-from tests.factories import Factories
-
-ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
+from tests.workers import wait_until
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, every: float = 0.05) -> Any:
-    """Poll until `predicate()` is truthy; a deadline against hangs, not a timing assertion."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
 
 
 class StubServer:
@@ -73,84 +50,9 @@ def sms_stub() -> Iterator[StubServer]:
 
 
 @pytest.fixture
-def use_config(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Change settings of the shared test app for one test (the provider is rebuilt)."""
-
-    def apply(**settings: Any) -> None:
-        for key, value in settings.items():
-            monkeypatch.setitem(app.config, key, value)
-        monkeypatch.delitem(app.extensions, "kj_sms_provider", raising=False)
-        monkeypatch.delitem(app.extensions, "kj_redis", raising=False)
-
-    yield apply
-    app.extensions.pop("kj_sms_provider", None)
-    app.extensions.pop("kj_redis", None)
-
-
-@pytest.fixture
 def use_stub(sms_stub: StubServer, use_config) -> StubServer:
     use_config(**sms_stub.config())
     return sms_stub
-
-
-@pytest.fixture
-def queue_name(app: Flask, use_config) -> str:
-    """A queue of this test's own, so that no other job (or test) is in the way."""
-    name = f"sms-test-{uuid.uuid4().hex[:10]}"
-    use_config(RQ_QUEUE=name)
-    yield name
-    from redis import Redis
-    from rq import Queue
-
-    # The shared Redis only: a throwaway one takes its queues with it.
-    queue = Queue(name, connection=Redis.from_url(REDIS_URL))
-    for job_id in queue.scheduled_job_registry.get_job_ids():
-        queue.scheduled_job_registry.remove(job_id, delete_job=True)
-    for registry in (queue.finished_job_registry, queue.failed_job_registry, queue.started_job_registry):
-        for job_id in registry.get_job_ids():
-            registry.remove(job_id, delete_job=True)
-    queue.delete(delete_jobs=True)
-
-
-@pytest.fixture
-def committed(app: Flask) -> Iterator[Factories]:
-    """Data that other processes (a real worker) can see: commits for real, wiped afterwards."""
-    with app.app_context():
-        yield Factories(db.session)
-        db.session.rollback()
-    _truncate_all(app)
-
-
-def worker_env(redis_url: str, queue: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMS_", "KUAJING_"))}
-    env.update({"DATABASE_URL": TEST_DATABASE_URL, "REDIS_URL": redis_url, "RQ_QUEUE": queue,
-                "SECRET_KEY": "test-secret-key", "PYTHONPATH": str(ROOT)})
-    env.update(extra)
-    return env
-
-
-def run_worker(redis_url: str, queue: str, *, scheduler: bool = False, burst: bool = True,
-               **extra: str) -> subprocess.Popen:
-    """A real `rq worker` process, as the Procfile starts it, on `queue`."""
-    args = [str(VENV_BIN / "rq"), "worker", "--url", redis_url,
-            "--worker-class", "app.core.worker.AppWorker"]
-    if scheduler:
-        args.append("--with-scheduler")
-    if burst:
-        args.append("--burst")
-    return subprocess.Popen([*args, queue], cwd=ROOT, env=worker_env(redis_url, queue, **extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop_process(proc: subprocess.Popen) -> str:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        out, _ = proc.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-    return (out or b"").decode(errors="replace")
 
 
 class ThrowawayRedis:
@@ -195,38 +97,3 @@ def throwaway_redis() -> Iterator[ThrowawayRedis]:
     server.cleanup()
 
 
-class OutboxLog(logging.Handler):
-    """What the outbox provider delivered, read from its INFO log line, as a phone would.
-
-    The database and the outbox page only ever show codes and links masked."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.delivered: list[tuple[str, str]] = []  # (phone, text)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name == "app.notifications.provider" and record.msg.startswith("outbox delivered"):
-            _, phone, text = record.args
-            self.delivered.append((phone, text))
-
-    def texts_to(self, phone: str) -> list[str]:
-        return [text for to, text in self.delivered if to == phone]
-
-    def code_to(self, phone: str) -> str | None:
-        for text in reversed(self.texts_to(phone)):
-            found = re.search(r"(?<!\d)(\d{6})(?!\d)", text)
-            if found:
-                return found.group(1)
-        return None
-
-
-@pytest.fixture
-def outbox_log() -> Iterator[OutboxLog]:
-    handler = OutboxLog()
-    logger = logging.getLogger("app.notifications.provider")
-    level = logger.level
-    logger.setLevel(logging.INFO)
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(level)

@@ -9,13 +9,10 @@ from playwright.sync_api import Browser, Page, expect
 from redis import Redis
 from rq import Queue, SimpleWorker
 
-from app.notifications.models import SmsProfile
 
 
 def _verified_buyer(f):
-    user = f.user(phone="+8613700009999", name="孙采购")
-    f.session.add(SmsProfile(user_id=user.id, verified_phone=user.phone, opted_out=[]))
-    return user
+    return f.user(phone="+8613700009999", verified_phone="+8613700009999", name="孙采购")
 
 
 def _sign_in_with_password(page: Page, url: str, email: str) -> None:

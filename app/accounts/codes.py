@@ -18,34 +18,31 @@ from flask import current_app
 from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 from limits import parse_many
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
-from app.accounts.models import User
+from app import notifications
+from app.accounts.models import CodePurpose, PhoneCode, User
+from app.core.errors import DomainError, RecordedRefusal, TooMany
 from app.core.models import utcnow
 from app.extensions import db
-from app.notifications import services
-from app.notifications.models import CodePurpose, PhoneCode, SmsProfile
 
 EVENT_FOR = {CodePurpose.LOGIN: "login_code", CodePurpose.VERIFY_PHONE: "phone_verification"}
 
 
-class CodeError(Exception):
-    """A code could not be sent or accepted; `message` is shown to the user.
+class CodeRefused(DomainError):
+    """A code that cannot be sent or accepted (expired, used, wrong number)."""
 
-    `keep` is True when the state change made so far (a counted wrong try, a voided
-    code) must be committed even though the request failed.
-    """
-
-    def __init__(self, message: object, keep: bool = False) -> None:
-        super().__init__(message)  # lazy: rendered in the language of the request that shows it
-        self.message = message
-        self.keep = keep
+    code = "code_refused"
 
 
-class RateLimited(CodeError):
-    def __init__(self, message: object, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+class WrongCode(RecordedRefusal):
+    """A wrong try: counted (and the code voided at the last one) although the request fails."""
+
+    code = "wrong_code"
+
+
+def _limited(message: object, wait: int) -> TooMany:
+    return TooMany(message, "phone", retry_after=wait)
 
 
 def _hash(row_nonce: str, phone: str, code: str) -> str:
@@ -76,20 +73,19 @@ def _check_limits(phone: str, ip: str | None, now: datetime) -> None:
     cfg = current_app.config
     wait = _wait(PhoneCode.phone, phone, cfg["SMS_CODE_LIMITS_PER_PHONE"], now)
     if wait:
-        raise RateLimited(_l("Too many codes were sent to this number. Please try again in %(wait)s.",
-                             wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
+        raise _limited(_l("Too many codes were sent to this number. Please try again in %(wait)s.",
+                          wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
     if ip:
         wait = _wait(PhoneCode.ip, ip, cfg["SMS_CODE_LIMITS_PER_IP"], now)
         if wait:
-            raise RateLimited(_l("Too many codes were requested from your network. Please try again in %(wait)s.",
-                                 wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
+            raise _limited(_l("Too many codes were requested from your network. Please try again in %(wait)s.",
+                              wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
 
 
 def user_for_login(phone: str) -> User | None:
     """The active account whose verified phone number this is."""
     return db.session.scalar(
-        select(User).join(SmsProfile, SmsProfile.user_id == User.id)
-        .where(SmsProfile.verified_phone == phone, User.phone == phone, User.active.is_(True)))
+        select(User).where(User.verified_phone == phone, User.phone == phone, User.active.is_(True)))
 
 
 def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | None = None,
@@ -98,9 +94,9 @@ def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | 
 
     For login, `user` is looked up from the number; a number no account has verified
     gets a recorded code that is never sent, so replies and limits do not reveal
-    which numbers have accounts. Raises RateLimited past the per-number or per-IP
-    limits and CodeError (keep=True: commit it, the attempt counts toward the limits)
-    when the number is verified on another account.
+    which numbers have accounts. Raises TooMany past the per-number or per-IP limits,
+    and a RecordedRefusal (the attempt counts toward the limits) when the number is
+    verified on another account.
     """
     now = now or utcnow()
     _lock(f"sms-code:{phone}")
@@ -110,7 +106,7 @@ def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | 
     elif user is None:
         raise ValueError("phone verification needs the user")
     else:
-        owner = db.session.scalar(select(SmsProfile.user_id).where(SmsProfile.verified_phone == phone))
+        owner = db.session.scalar(select(User.id).where(User.verified_phone == phone))
         if owner is not None and owner != user.id:
             # The refusal counts like a sent code (a void row, nothing sent): otherwise
             # asking about number after number would find verified ones without limit.
@@ -119,11 +115,13 @@ def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | 
                                      code_hash=_hash(nonce, phone, secrets.token_hex(8)), ip=ip,
                                      created_at=now, expires_at=now, voided_at=now))
             db.session.flush()
-            raise CodeError(_l("This mobile number is already verified on another account."), keep=True)
+            raise RecordedRefusal(_l("This mobile number is already verified on another account."), "phone")
     for old in db.session.scalars(select(PhoneCode).where(
             PhoneCode.phone == phone, PhoneCode.purpose == purpose,
             PhoneCode.consumed_at.is_(None), PhoneCode.voided_at.is_(None))):
         old.voided_at = now
+        if old.message_id is not None:  # a replaced code must not go out late
+            notifications.withdraw(old.message_id, "superseded")
     code = f"{secrets.randbelow(10**6):06d}"
     nonce = secrets.token_hex(16)
     ttl = current_app.config["SMS_CODE_TTL_SECONDS"]
@@ -133,8 +131,8 @@ def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | 
     db.session.add(row)
     db.session.flush()
     if user is not None:
-        message = services.notify(EVENT_FOR[purpose], services.Recipient(phone, user.language, user.id),
-                                  about=row, expires_at=row.expires_at, code=code, minutes=ttl // 60)
+        message = notifications.notify(EVENT_FOR[purpose], notifications.Recipient(phone, user.language, user.id),
+                                       about=row, expires_at=row.expires_at, code=code, minutes=ttl // 60)
         row.message_id = message.id if message else None
         db.session.flush()
     return row
@@ -144,8 +142,8 @@ def check_code(phone: str, purpose: CodePurpose, code: str, *, user: User | None
                now: datetime | None = None) -> PhoneCode:
     """Use the latest code sent to `phone`; returns its row, marked used.
 
-    Raises CodeError (with keep=True: commit it) for a wrong code, counting the try
-    and voiding the code at the last one, and for an expired, used or void code.
+    Raises WrongCode for a wrong code, counting the try (and voiding the code at the
+    last one) although the request fails, and CodeRefused for an expired, used or void code.
     """
     now = now or utcnow()
     stmt = select(PhoneCode).where(PhoneCode.phone == phone, PhoneCode.purpose == purpose)
@@ -153,13 +151,13 @@ def check_code(phone: str, purpose: CodePurpose, code: str, *, user: User | None
         stmt = stmt.where(PhoneCode.user_id == user.id)
     row = db.session.scalar(stmt.order_by(PhoneCode.id.desc()).limit(1).with_for_update())
     if row is None:
-        raise CodeError(_l("No code was sent to this number. Request a code first."))
+        raise CodeRefused(_l("No code was sent to this number. Request a code first."), "code")
     if row.consumed_at is not None:
-        raise CodeError(_l("This code has already been used. Request a new one."))
+        raise CodeRefused(_l("This code has already been used. Request a new one."), "code")
     if row.voided_at is not None:
-        raise CodeError(_l("This code no longer works after too many wrong tries. Request a new one."))
+        raise CodeRefused(_l("This code no longer works after too many wrong tries. Request a new one."), "code")
     if row.expires_at <= now:
-        raise CodeError(_l("This code has expired. Request a new one."))
+        raise CodeRefused(_l("This code has expired. Request a new one."), "code")
     ok = hmac.compare_digest(row.code_hash, _hash(row.nonce, phone, code.strip()))
     if not ok or row.user_id is None:
         row.attempts += 1
@@ -168,39 +166,33 @@ def check_code(phone: str, purpose: CodePurpose, code: str, *, user: User | None
             row.voided_at = now
         db.session.flush()
         if left <= 0:
-            raise CodeError(_l("The code is not correct, and it no longer works after too many wrong tries. Request a new one."), keep=True)
-        raise CodeError(_l("The code is not correct. You have %(n)d tries left.", n=left), keep=True)
+            raise WrongCode(_l("The code is not correct, and it no longer works after too many wrong tries. Request a new one."), "code")
+        raise WrongCode(_l("The code is not correct. You have %(n)d tries left.", n=left), "code")
     row.consumed_at = now
     db.session.flush()
     return row
 
 
 def login_with_code(phone: str, code: str, now: datetime | None = None) -> User:
-    """The user signing in with the code sent to their verified number. Raises CodeError."""
+    """The user signing in with the code sent to their verified number. Raises CodeRefused or WrongCode."""
     row = check_code(phone, CodePurpose.LOGIN, code, now=now)
     user = db.session.get(User, row.user_id)
     if user is None or not user.active or user_for_login(phone) is not user:
-        raise CodeError(_l("This number cannot be used to sign in. Sign in with your password."))
+        raise CodeRefused(_l("This number cannot be used to sign in. Sign in with your password."), "code")
     user.last_login_at = now or utcnow()
     db.session.flush()
     return user
 
 
-def verify_phone(user: User, phone: str, code: str, now: datetime | None = None) -> SmsProfile:
-    """Record that `user` holds `phone` (and make it their mobile number). Raises CodeError."""
+def verify_phone(user: User, phone: str, code: str, now: datetime | None = None) -> User:
+    """Record that `user` holds `phone` (and make it their mobile number). Raises CodeRefused or WrongCode."""
     now = now or utcnow()
     check_code(phone, CodePurpose.VERIFY_PHONE, code, user=user, now=now)
-    owner = db.session.scalar(select(SmsProfile.user_id).where(SmsProfile.verified_phone == phone))
+    owner = db.session.scalar(select(User.id).where(User.verified_phone == phone))
     if owner is not None and owner != user.id:
-        raise CodeError(_l("This mobile number is already verified on another account."))
-    profile = services.profile_for(user, create=True)
-    profile.verified_phone = phone
-    profile.verified_at = now
+        raise CodeRefused(_l("This mobile number is already verified on another account."), "code")
+    user.verified_phone = phone
+    user.phone_verified_at = now
     user.phone = phone
     db.session.flush()
-    return profile
-
-
-def codes_sent(phone: str, since: datetime) -> int:
-    return db.session.scalar(select(func.count()).select_from(PhoneCode).where(
-        PhoneCode.phone == phone, PhoneCode.created_at > since)) or 0
+    return user

@@ -1,0 +1,120 @@
+"""The unit of work: a request, a CLI command or a job commits once, here and nowhere else.
+
+Services change rows and flush; they never commit. A request commits when its view
+answers with a success (below 400) and rolls back otherwise; a `DomainError` rolls
+the whole unit back (unless it is a `RecordedRefusal`, whose bookkeeping stands). CLI
+commands and jobs run their body inside `unit()`, which does the same. Work outside
+the database that must follow a change is written as an intent in the same
+transaction (`app.core.jobs`) and leaves only after the commit.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from flask import Flask, Response, g, has_request_context
+from sqlalchemy.exc import IntegrityError
+
+from app.core.errors import DomainError
+from app.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+_DECISION = "kj_unit_decision"
+
+
+def _active() -> bool:
+    return db.session.registry.has() and db.session().in_transaction()
+
+
+def _commit() -> None:
+    if _active():
+        db.session.commit()
+
+
+def rollback() -> None:
+    """Undo what the current unit changed; the request (if any) then ends without a commit."""
+    if db.session.registry.has():
+        db.session.rollback()
+    if has_request_context():
+        g.setdefault(_DECISION, "rollback")
+
+
+def refused(error: DomainError) -> None:
+    """End the unit as the refusal asks: roll back, or keep its recorded bookkeeping."""
+    if error.keeps_changes:
+        if has_request_context():
+            g.setdefault(_DECISION, "commit")
+        else:
+            _commit()
+    else:
+        rollback()
+
+
+@contextmanager
+def unit() -> Iterator[None]:
+    """Commit the body's changes once when it ends well; roll back when it raises.
+
+    A `RecordedRefusal` commits its bookkeeping and is raised on.
+    """
+    try:
+        yield
+    except DomainError as e:
+        if e.keeps_changes:
+            _commit()
+        else:
+            db.session.rollback()
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    else:
+        _commit()
+
+
+def transactional(fn: F) -> F:
+    """Run `fn` (a CLI command, a job) as one unit of work."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with unit():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def cli_command(fn: F) -> F:
+    """A CLI command as one unit of work; a refusal prints its message and exits 1."""
+    import click
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with unit():
+                return fn(*args, **kwargs)
+        except DomainError as e:
+            raise click.ClickException(str(e.message)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _end_of_request(response: Response) -> Response:
+        decision = g.pop(_DECISION, None)
+        if decision is None:
+            decision = "commit" if response.status_code < 400 else "rollback"
+        if decision == "rollback":
+            rollback()
+            return response
+        try:
+            _commit()
+        except IntegrityError:
+            # Two requests raced for the same unique row; the loser is told to retry.
+            app.logger.warning("commit refused by a constraint", exc_info=True)
+            rollback()
+            from app.core.errors import render_error
+
+            return render_error(409)
+        return response
