@@ -110,9 +110,12 @@ def config_from_env(overrides: Mapping[str, Any] | None = None) -> SandboxConfig
         if os.environ.get(name):
             merged[name] = os.environ[name]
     merged.update(overrides or {})
-    scale = float(merged["SANDBOX_TIME_SCALE"])
-    if scale <= 0:
-        raise ValueError("SANDBOX_TIME_SCALE must be positive")
+    try:
+        scale = float(merged["SANDBOX_TIME_SCALE"])
+    except (TypeError, ValueError):
+        scale = float("nan")
+    if not scale > 0 or scale == float("inf"):
+        raise ValueError("SANDBOX_TIME_SCALE must be a positive number")
     if len(str(merged["WECHATPAY_API_KEY"])) != 32:
         raise ValueError("WECHATPAY_API_KEY must be 32 characters, as WeChat issues it")
     scheduler = merged.get("SANDBOX_SCHEDULER", True)
