@@ -61,7 +61,12 @@ class NoBill(GatewayRejected):
 
 
 class OAuthRejected(GatewayRejected):
-    """WeChat OAuth refused the code (40029 invalid or used code, …); ``code`` is errcode."""
+    """WeChat OAuth refused the code; ``code`` is its errcode as text (40029 unknown or
+    expired code, 40163 used code, 40125 wrong secret, …)."""
+
+
+class OAuthCodeUsed(OAuthRejected):
+    """40163: the code was exchanged before, often by an earlier load of the same redirect."""
 
 
 class BadSignature(GatewayError):

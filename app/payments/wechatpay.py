@@ -29,10 +29,10 @@ from . import wechat_replies as replies
 from .devcert import ensure_dev_client_cert
 from .gateway import (BEIJING, BadReply, BadSignature, Bill, BillType, CustomsDeclaration,
                       CustomsRequest, GatewayError, GatewayMisconfigured, GatewayRejected,
-                      GatewayUnavailable, JsapiParams, OAuthIdentity, OAuthRejected, OrderStatus,
-                      PaymentNotice, Prepay, PrepayRequest, RefundAccepted, RefundNotice,
-                      RefundQueryResult, RefundRejected, RefundRequest, TradeType,
-                      notify_reply_xml)
+                      GatewayUnavailable, JsapiParams, OAuthCodeUsed, OAuthIdentity,
+                      OAuthRejected, OrderStatus, PaymentNotice, Prepay, PrepayRequest,
+                      RefundAccepted, RefundNotice, RefundQueryResult, RefundRejected,
+                      RefundRequest, TradeType, notify_reply_xml)
 from .wechat_bill import parse_bill
 
 
@@ -40,6 +40,7 @@ WECHAT_API_BASE = "https://api.mch.weixin.qq.com/"
 WECHAT_OAUTH_BASE = "https://open.weixin.qq.com/"
 WECHAT_SNS_BASE = "https://api.weixin.qq.com/"
 REAL_HOSTS = ("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com")
+OAUTH_CODE_USED = "40163"
 
 BODY_MAX_BYTES = 127
 ATTACH_MAX_BYTES = 127
@@ -359,7 +360,11 @@ class WeChatPayGateway:
         return self._oauth(redirect_uri, scope, state).authorize_url
 
     def exchange_oauth_code(self, code: str) -> OAuthIdentity:
-        """Trade the OAuth code for the openid; raises OAuthRejected (40029 …).
+        """Trade the OAuth code for the openid.
+
+        Raises OAuthCodeUsed (40163) for a code exchanged before, which WeChat's
+        in-app browser causes by loading a redirect twice, and OAuthRejected with
+        the errcode as ``code`` otherwise (40029 for an unknown or expired code).
 
         Transport failures of any kind are GatewayUnavailable; an answer that is
         not the JSON object WeChat documents is BadReply.
@@ -373,7 +378,8 @@ class WeChatPayGateway:
         except WeChatOAuthException as exc:
             if exc.errcode is None:
                 raise GatewayUnavailable("WeChat OAuth HTTP error") from exc
-            raise OAuthRejected(str(exc.errcode), str(exc.errmsg)) from exc
+            rejected = OAuthCodeUsed if str(exc.errcode) == OAUTH_CODE_USED else OAuthRejected
+            raise rejected(str(exc.errcode), str(exc.errmsg)) from exc
         except requests.JSONDecodeError as exc:
             raise BadReply("WeChat OAuth answered something other than JSON") from exc
         except requests.RequestException as exc:

@@ -86,7 +86,10 @@ def _err(code: int, message: str) -> Response:
 
 @bp.get("/sns/oauth2/access_token")
 def access_token() -> Response:
-    """Exchange a code (once, within five minutes) for the user's openid."""
+    """Exchange a code (once, within five minutes) for the user's openid.
+
+    A used code answers 40163; an unknown or expired one 40029, as WeChat does.
+    """
     sb = sandbox()
     args = request.args
     if args.get("appid") != sb.config.appid:
@@ -98,9 +101,13 @@ def access_token() -> Response:
     now = sb.now()
     with sb.store.tx():
         row = sb.store.one("SELECT * FROM oauth_codes WHERE code = ?", (args.get("code", ""),))
-        if (row is None or row["used_at"] is not None or row["appid"] != sb.config.appid
+        if (row is None or row["appid"] != sb.config.appid
                 or now - row["created_at"] > OAUTH_CODE_SECONDS):
             return _err(40029, "invalid code")
+        if row["used_at"] is not None:
+            # WeChat tells reuse apart from a bad code: its in-app browser may load the
+            # redirect twice, and the merchant must not treat the second load as an attack.
+            return _err(40163, "code been used")
         sb.store.update("oauth_codes", "code", row["code"], {"used_at": now})
     return jsonify({"access_token": secrets.token_urlsafe(48), "expires_in": 7200,
                     "refresh_token": secrets.token_urlsafe(48), "openid": row["openid"],

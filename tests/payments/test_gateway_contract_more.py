@@ -19,6 +19,7 @@ from app.payments.gateway import (
     GatewayRejected,
     GatewayUnavailable,
     NoBill,
+    OAuthCodeUsed,
     OAuthRejected,
     PrepayRequest,
     RefundRequest,
@@ -105,9 +106,12 @@ def test_oauth_url_and_code_exchange(gateway, sandbox_server) -> None:
     assert query["state"] == ["st4te"] and query["next"] == ["/pay/9"]
     identity = gateway.exchange_oauth_code(query["code"][0])
     assert identity.openid == sandbox_server.openid("alice") and identity.scope == "snsapi_base"
-    with pytest.raises(OAuthRejected) as err:
+    with pytest.raises(OAuthCodeUsed) as used:
         gateway.exchange_oauth_code(query["code"][0])
-    assert err.value.code == "40029"
+    assert used.value.code == "40163"
+    with pytest.raises(OAuthRejected) as invalid:
+        gateway.exchange_oauth_code("never-issued")
+    assert invalid.value.code == "40029" and not isinstance(invalid.value, OAuthCodeUsed)
     assert "snsapi_userinfo" in gateway.oauth_url("http://p.test/", "s", scope="snsapi_userinfo")
 
 

@@ -109,7 +109,9 @@ def test_snsapi_base_redirects_back_and_code_works_once(sandbox_server) -> None:
     token = exchange(sandbox_server, query["code"][0])
     assert token["openid"] == sandbox_server.openid("alice") and token["expires_in"] == 7200
     assert token["scope"] == "snsapi_base" and token["access_token"] and token["refresh_token"]
-    assert exchange(sandbox_server, query["code"][0])["errcode"] == 40029
+    reused = exchange(sandbox_server, query["code"][0])
+    assert reused["errcode"] == 40163 and reused["errmsg"].startswith("code been used, ")
+    assert "openid" not in reused
 
 
 def test_openid_is_stable_per_user(sandbox_server) -> None:
@@ -128,7 +130,8 @@ def test_code_expires_after_five_minutes(sandbox_server) -> None:
 
 
 def test_access_token_errors(sandbox_server) -> None:
-    assert exchange(sandbox_server, "nope")["errcode"] == 40029
+    unknown = exchange(sandbox_server, "nope")
+    assert unknown["errcode"] == 40029 and unknown["errmsg"].startswith("invalid code, ")
     assert exchange(sandbox_server, "nope", secret="wrong")["errcode"] == 40125
     assert exchange(sandbox_server, "nope", appid="wx0")["errcode"] == 40013
     assert authorize(sandbox_server, appid="wx0").status_code == 400
