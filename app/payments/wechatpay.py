@@ -8,13 +8,10 @@ failure into the gateway's named exceptions.
 """
 from __future__ import annotations
 
-import ipaddress
-import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlsplit
-from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
 import requests
@@ -34,6 +31,8 @@ from .gateway import (BEIJING, BadReply, BadSignature, Bill, BillType, CustomsDe
                       RefundAccepted, RefundNotice, RefundQueryResult, RefundRejected,
                       RefundRequest, TradeType, notify_reply_xml)
 from .wechat_bill import parse_bill
+from .wechat_input import (ATTACH_MAX_BYTES, BODY_MAX_BYTES, checked_ip, clean_text,
+                           positive_fen, reject_dtd)
 
 
 WECHAT_API_BASE = "https://api.mch.weixin.qq.com/"
@@ -42,73 +41,9 @@ WECHAT_SNS_BASE = "https://api.weixin.qq.com/"
 REAL_HOSTS = ("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com")
 OAUTH_CODE_USED = "40163"
 
-BODY_MAX_BYTES = 127
-ATTACH_MAX_BYTES = 127
-# Line breaks and tabs read as a space; other control characters go. Backticks start
-# every field of WeChat's bill, and "]]>" would end the CDATA the text travels in.
-_LINE_BREAKS = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
-
 
 def _slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
-
-
-def clip_utf8(text: str, limit: int) -> str:
-    """Cut text to at most ``limit`` UTF-8 bytes without splitting a character."""
-    data = text.encode("utf-8")
-    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
-
-
-def clean_text(text: str, limit: int) -> str:
-    """Free text for WeChat (body, attach): no control characters, no ``]]>``, no
-    backticks, at most ``limit`` UTF-8 bytes."""
-    text = _CONTROLS.sub("", _LINE_BREAKS.sub(" ", text)).replace("`", "")
-    while "]]>" in text:
-        text = text.replace("]]>", "")
-    return clip_utf8(text.strip(), limit).rstrip()
-
-
-def _reject_dtd(body: bytes) -> None:
-    """BadReply when a callback declares a DTD anywhere in its prolog.
-
-    WeChat never sends one. Looking for the text "<!DOCTYPE" would miss one
-    after a long comment and wrongly refuse a field that merely contains those
-    words, so expat reads the whole body and reports any doctype or entity
-    declaration it meets. Bodies that are not XML at all are left to the
-    parser that follows, which reports them.
-    """
-    def refuse(*_: Any) -> None:
-        raise BadReply("callback body carries a DTD")
-
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(body, True)
-    except ExpatError:
-        return
-
-
-def _client_ip(value: object) -> str:
-    """The payer's IP as WeChat needs it (spbill_create_ip, IPv4 or IPv6).
-
-    Checked here because wechatpy replaces an empty IP with this machine's
-    address, found by resolving WeChat's host: a missing IP must fail loudly.
-    """
-    if not isinstance(value, str):
-        raise ValueError(f"client_ip must be an IP address, got {value!r}")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError as exc:
-        raise ValueError(f"client_ip must be an IP address, got {value!r}") from exc
-
-
-def _money(value: int, name: str) -> int:
-    # wechatpy drops falsy values when signing, so a 0 would break the signature.
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer number of fen, got {value!r}")
-    return value
 
 
 class _OAuth(WeChatOAuth):
@@ -201,7 +136,7 @@ class WeChatPayGateway:
         GatewayRejected, GatewayUnavailable, BadSignature.
         """
         trade_type = TradeType(request.trade_type)
-        client_ip = _client_ip(request.client_ip)
+        client_ip = checked_ip(request.client_ip)
         if trade_type is TradeType.JSAPI and not request.openid:
             raise ValueError("JSAPI needs the payer's openid")
         notify_url = request.notify_url or self.notify_url
@@ -220,7 +155,7 @@ class WeChatPayGateway:
         data = self._signed(
             self._client.order.create, trade_type=trade_type.value,
             body=body,
-            total_fee=_money(request.total_fee, "total_fee"), notify_url=notify_url,
+            total_fee=positive_fen(request.total_fee, "total_fee"), notify_url=notify_url,
             client_ip=client_ip, user_id=request.openid,
             out_trade_no=request.out_trade_no, attach=attach or None,
             time_expire=expires, product_id=request.product_id or (
@@ -260,8 +195,8 @@ class WeChatPayGateway:
             raise ValueError("give out_trade_no or transaction_id")
         data = self._signed(
             self._client.refund.apply, rejected=RefundRejected,
-            total_fee=_money(request.total_fee, "total_fee"),
-            refund_fee=_money(request.refund_fee, "refund_fee"),
+            total_fee=positive_fen(request.total_fee, "total_fee"),
+            refund_fee=positive_fen(request.refund_fee, "refund_fee"),
             out_refund_no=request.out_refund_no, transaction_id=request.transaction_id,
             out_trade_no=request.out_trade_no, refund_desc=request.refund_desc,
             notify_url=request.notify_url or self.refund_notify_url)
@@ -307,7 +242,7 @@ class WeChatPayGateway:
         Raises BadSignature for a bad or missing signature, BadReply for a notify
         addressed to another merchant or lacking fields.
         """
-        _reject_dtd(body)
+        reject_dtd(body)
         try:
             data = self._client.parse_payment_result(body)
         except InvalidSignatureException as exc:
@@ -325,7 +260,7 @@ class WeChatPayGateway:
 
         Raises BadSignature when it does not decrypt, BadReply for another merchant.
         """
-        _reject_dtd(body)
+        reject_dtd(body)
         try:
             data = self._client.parse_refund_notify_result(body)
         except (ExpatError, KeyError) as exc:
