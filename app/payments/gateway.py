@@ -316,6 +316,8 @@ class OAuthIdentity:
 
 @dataclass(frozen=True)
 class CustomsRequest:
+    """A declaration to customs; a MODIFY may change only mch_customs_no, duty and fees."""
+
     out_trade_no: str
     transaction_id: str
     customs: str
@@ -342,7 +344,11 @@ class CustomsDeclaration:
     sub_order_no: str | None = None
     sub_order_id: str | None = None
     mch_customs_no: str | None = None
+    fee_type: str | None = None
     order_fee: int | None = None
+    product_fee: int | None = None
+    transport_fee: int | None = None
+    duty: int | None = None
     explanation: str | None = None
     modified_at: datetime | None = None
 
@@ -395,8 +401,9 @@ class PaymentGateway(Protocol):
         """Declare a paid order (or one of its sub-orders) to a customs office."""
 
     def query_customs(self, *, customs: str, out_trade_no: str | None = None,
-                      transaction_id: str | None = None) -> list[CustomsDeclaration]:
-        """The declarations of an order at one customs office."""
+                      transaction_id: str | None = None, sub_order_no: str | None = None,
+                      sub_order_id: str | None = None) -> list[CustomsDeclaration]:
+        """The declarations of an order (or one sub-order) at one customs office."""
 
 
 def notify_reply_xml(ok: bool, message: str = "OK") -> bytes:

@@ -19,7 +19,7 @@ from wechatpy.exceptions import (InvalidSignatureException, WeChatException,
                                  WeChatOAuthException, WeChatPayException)
 from wechatpy.oauth import WeChatOAuth
 from wechatpy.pay import WeChatPay
-from wechatpy.pay.utils import calculate_signature
+from wechatpy.pay.utils import calculate_signature, dict_to_xml
 
 from . import wechat_errors as errors
 from . import wechat_replies as replies
@@ -32,7 +32,8 @@ from .gateway import (BEIJING, BadReply, BadSignature, Bill, BillType, CustomsDe
                       RefundRequest, TradeType, notify_reply_xml)
 from .wechat_bill import parse_bill
 from .wechat_input import (ATTACH_MAX_BYTES, BODY_MAX_BYTES, checked_ip, clean_text,
-                           positive_fen, reject_dtd)
+                           customs_declare_fields, customs_query_fields, positive_fen,
+                           reject_dtd)
 
 
 WECHAT_API_BASE = "https://api.mch.weixin.qq.com/"
@@ -323,29 +324,43 @@ class WeChatPayGateway:
             raise BadReply("WeChat OAuth answered something unexpected") from exc
 
     # -- customs -----------------------------------------------------------------------
+    def _post_without_nonce(self, path: str, fields: Mapping[str, str]) -> dict[str, Any]:
+        """Sign and send a call that must carry no nonce_str, and check the reply.
+
+        WeChat checks a customs call's signature over its documented fields only,
+        so the nonce_str wechatpy's post adds to a dict would fail it. A body that
+        is already bytes passes through wechatpy untouched, so the call keeps the
+        client's base URL, timeout, session and reply handling.
+        """
+        data = {"appid": self.appid, "mch_id": self.mch_id, **fields}
+        body = dict_to_xml(data, calculate_signature(data, self._api_key)).encode("utf-8")
+        return self._signed(self._client.post, path, data=body)
+
     def declare_customs(self, request: CustomsRequest) -> CustomsDeclaration:
-        """customdeclareorder through wechatpy's signed post (it has no wrapper)."""
-        fields: dict[str, Any] = {
-            "appid": self.appid, "out_trade_no": request.out_trade_no,
-            "transaction_id": request.transaction_id, "customs": request.customs,
-            "mch_customs_no": request.mch_customs_no, "action_type": request.action_type,
-            "sub_order_no": request.sub_order_no, "fee_type": request.fee_type,
-            "cert_type": request.cert_type, "cert_id": request.cert_id, "name": request.name,
-        }
-        for name in ("order_fee", "product_fee", "transport_fee", "duty"):
-            value = getattr(request, name)
-            # As strings: wechatpy would leave an integer 0 out of the signature.
-            fields[name] = None if value is None else str(int(value))
-        data = self._signed(self._client.post, "cgi-bin/mch/customs/customdeclareorder",
-                            data=fields)
+        """customdeclareorder: declare a paid order or sub-order (ADD), or replace it (MODIFY).
+
+        A MODIFY voids the earlier declaration and may change only the customs
+        number, duty and fees. Raises ValueError for a request that cannot be sent
+        (see `customs_declare_fields`), OrderNotFound, GatewayRejected
+        (PARAM_ERROR, LACK_PARAMS, …), GatewayUnavailable, BadSignature.
+        """
+        data = self._post_without_nonce("cgi-bin/mch/customs/customdeclareorder",
+                                        customs_declare_fields(request))
         return replies.declaration(data, customs=request.customs)
 
     def query_customs(self, *, customs: str, out_trade_no: str | None = None,
-                      transaction_id: str | None = None) -> list[CustomsDeclaration]:
-        """customdeclarequery: every declaration of the order at one customs office."""
-        data = self._signed(self._client.post, "cgi-bin/mch/customs/customdeclarequery", data={
-            "appid": self.appid, "customs": customs, "out_trade_no": out_trade_no,
-            "transaction_id": transaction_id})
+                      transaction_id: str | None = None, sub_order_no: str | None = None,
+                      sub_order_id: str | None = None) -> list[CustomsDeclaration]:
+        """customdeclarequery: the declarations of an order (or one sub-order) at one office.
+
+        Raises ValueError without an order or sub-order key, OrderNotFound when
+        nothing was declared, GatewayUnavailable, BadSignature.
+        """
+        data = self._post_without_nonce("cgi-bin/mch/customs/customdeclarequery",
+                                        customs_query_fields(
+                                            customs=customs, out_trade_no=out_trade_no,
+                                            transaction_id=transaction_id,
+                                            sub_order_no=sub_order_no, sub_order_id=sub_order_id))
         count = replies.need_fen(data, "count")
         return [replies.declaration(data, f"_{n}", out_trade_no=replies.need(data, "out_trade_no"))
                 for n in range(count)]

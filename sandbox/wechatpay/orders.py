@@ -56,7 +56,7 @@ def lack(field: str) -> ProtocolError:
     return ProtocolError(f"{MSG_LACK_PARAMS} {field}")
 
 
-def _check_len(fields: dict[str, str], name: str, limit: int) -> None:
+def check_len(fields: dict[str, str], name: str, limit: int) -> None:
     if len(fields.get(name, "").encode("utf-8")) > limit:
         raise ProtocolError(f"{name}参数长度有误")
 
@@ -99,8 +99,8 @@ def _validate(sb: Sandbox, f: dict[str, str]) -> None:
             raise lack(name)
     if not OUT_TRADE_NO_RE.match(f["out_trade_no"]):
         raise ProtocolError("out_trade_no参数格式错误")
-    _check_len(f, "body", 127)
-    _check_len(f, "attach", 127)
+    check_len(f, "body", 127)
+    check_len(f, "attach", 127)
     parse_fen(f["total_fee"], "total_fee")
     if f.get("fee_type", "CNY") != "CNY":
         raise ProtocolError("fee_type参数格式错误")

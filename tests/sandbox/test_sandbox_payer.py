@@ -1,4 +1,4 @@
-"""Customs, OAuth, the payer pages, the JS bridge and the JSON control API."""
+"""OAuth, the payer pages, the JS bridge and the JSON control API."""
 from __future__ import annotations
 
 import json
@@ -23,53 +23,6 @@ def jsapi_order(server, out_trade_no="JSAPI_ORDER_1", user="alice"):
 def paid(server, out_trade_no="CUSTOMS_1", user="alice"):
     jsapi_order(server, out_trade_no, user)
     return server.control("POST", "_sandbox/pay", json={"out_trade_no": out_trade_no}).json()
-
-
-# -- customs -----------------------------------------------------------------------
-
-def declare(server, tid, out_trade_no="CUSTOMS_1", **extra):
-    return server.call("cgi-bin/mch/customs/customdeclareorder", {
-        "out_trade_no": out_trade_no, "transaction_id": tid, "customs": "HANGZHOU_ZS",
-        "mch_customs_no": "3301960000", **extra})
-
-
-def test_customs_declaration_goes_submitted_then_success(sandbox_server) -> None:
-    tid = paid(sandbox_server)["transaction_id"]
-    reply = declare(sandbox_server, tid, cert_type="IDCARD", cert_id="110101199003077516",
-                    name="张三")
-    assert (reply["result_code"], reply["state"], reply["cert_check_result"]) == (
-        "SUCCESS", "SUBMITTED", "SAME")
-    query = {"out_trade_no": "CUSTOMS_1", "customs": "HANGZHOU_ZS"}
-    done = sandbox_server.wait_for(lambda: (q := sandbox_server.call(
-        "cgi-bin/mch/customs/customdeclarequery", query))["state_0"] != "SUBMITTED" and q)
-    assert (done["count"], done["state_0"], done["mch_customs_no_0"]) == (
-        "1", "SUCCESS", "3301960000")
-
-
-def test_customs_identity_mismatch_fails(sandbox_server) -> None:
-    tid = paid(sandbox_server)["transaction_id"]
-    reply = declare(sandbox_server, tid, cert_type="IDCARD", cert_id="110101199003077516",
-                    name="李四")
-    assert reply["cert_check_result"] == "DIFFERENT"
-    query = {"transaction_id": tid, "customs": "HANGZHOU_ZS"}
-    done = sandbox_server.wait_for(lambda: (q := sandbox_server.call(
-        "cgi-bin/mch/customs/customdeclarequery", query))["state_0"] != "SUBMITTED" and q)
-    assert done["state_0"] == "FAIL" and done["explanation_0"]
-
-
-def test_customs_split_orders_and_errors(sandbox_server) -> None:
-    tid = paid(sandbox_server)["transaction_id"]
-    no_cert = declare(sandbox_server, tid)
-    assert no_cert["cert_check_result"] == "UNCHECKED"
-    split = dict(sub_order_no="SUB1", fee_type="CNY", order_fee="500", product_fee="400",
-                 transport_fee="100")
-    assert declare(sandbox_server, tid, **split)["sub_order_id"]
-    bad_sum = declare(sandbox_server, tid, **{**split, "sub_order_no": "SUB2", "order_fee": "501"})
-    assert (bad_sum["result_code"], bad_sum["err_code"]) == ("FAIL", "PARAM_ERROR")
-    assert declare(sandbox_server, "4200" + "0" * 24)["err_code"] == "ORDERNOTEXIST"
-    q = sandbox_server.call("cgi-bin/mch/customs/customdeclarequery",
-                            {"out_trade_no": "CUSTOMS_1", "customs": "HANGZHOU_ZS"})
-    assert q["count"] == "2" and q["sub_order_no_1"] == "SUB1" and q["order_fee_1"] == "500"
 
 
 # -- OAuth -------------------------------------------------------------------------
