@@ -92,7 +92,7 @@ def test_access_token_errors(sandbox_server) -> None:
 
 def test_snsapi_userinfo_shows_consent_then_redirects(sandbox_server) -> None:
     page = authorize(sandbox_server, scope="snsapi_userinfo")
-    assert page.status_code == 200 and "允许 Allow" in page.text
+    assert page.status_code == 200 and ">允许</button>" in page.text
     form = {"appid": APPID, "redirect_uri": "http://portal.test/cb", "scope": "snsapi_userinfo",
             "state": "s2", "sandbox_user": "carol", "decision": "allow"}
     resp = requests.post(sandbox_server.url + "connect/oauth2/authorize/confirm", data=form,
@@ -120,7 +120,7 @@ def test_dashboard_lists_and_buttons_pay(sandbox_server) -> None:
         "trade_state"] == "SUCCESS"
     scan = requests.get(sandbox_server.url + "_sandbox/scan",
                         params={"code_url": prepay["code_url"]})
-    assert "¥12.34" in scan.text and "cannot be paid" in scan.text
+    assert "¥12.34" in scan.text and "此订单不能支付" in scan.text
 
 
 def test_scan_page_pays_or_cancels(sandbox_server) -> None:
@@ -129,15 +129,15 @@ def test_scan_page_pays_or_cancels(sandbox_server) -> None:
         "spbill_create_ip": "127.0.0.1", "notify_url": "http://127.0.0.1:9/n",
         "trade_type": "NATIVE", "product_id": "P"})
     page = requests.get(sandbox_server.url + "_sandbox/scan", params={"code_url": prepay["code_url"]})
-    assert "¥5.00" in page.text and "支付 Pay" in page.text and "取消 Cancel" in page.text
+    assert "¥5.00" in page.text and ">支付</button>" in page.text and ">取消</button>" in page.text
     url = sandbox_server.url + "_sandbox/scan"
     cancel = requests.post(url, data={"code_url": prepay["code_url"], "decision": "cancel"})
-    assert "Cancelled" in cancel.text
+    assert "已取消支付" in cancel.text
     assert sandbox_server.call("pay/orderquery", {"out_trade_no": "SCAN_1"})["trade_state"] == "NOTPAY"
     requests.post(url, data={"code_url": prepay["code_url"], "decision": "pay", "user": "bob"})
     q = sandbox_server.call("pay/orderquery", {"out_trade_no": "SCAN_1"})
     assert (q["trade_state"], q["openid"]) == ("SUCCESS", sandbox_server.openid("bob"))
-    assert requests.get(url, params={"code_url": "weixin://nope"}).text.count("Order not found")
+    assert requests.get(url, params={"code_url": "weixin://nope"}).text.count("订单不存在")
 
 
 def jsapi_params(prepay_id, key=API_KEY, sign_type="MD5"):
