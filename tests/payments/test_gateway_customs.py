@@ -7,8 +7,10 @@ import pytest
 from wechatpy.exceptions import WeChatPayException
 from wechatpy.pay import WeChatPay
 
-from app.payments.gateway import CustomsRequest, GatewayRejected, TradeType
-from tests.payments.test_gateway_contract_more import paid
+from app.payments.gateway import (BadSignature, CustomsRequest, GatewayRejected,
+                                  GatewayUnavailable, TradeType)
+from sandbox.wechatpay.protocol import sign
+from tests.payments.test_gateway_contract_more import _signed_xml, fake_wechat, paid  # noqa: F401
 from tests.sandbox_fixtures import API_KEY, APPID, MCH_ID
 
 ALICE = {"cert_type": "IDCARD", "cert_id": "110101199003077516", "name": "张三"}
@@ -124,3 +126,24 @@ def test_a_request_that_cannot_be_sent_is_refused_before_any_call(gateway, sandb
 def test_a_query_needs_an_order_or_sub_order(gateway) -> None:
     with pytest.raises(ValueError, match="out_trade_no"):
         gateway.query_customs(customs="HANGZHOU_ZS")
+
+
+def test_the_reply_is_still_checked_and_the_timeout_still_holds(fake_wechat, make_gateway,
+                                                                 sandbox_server) -> None:
+    server, gw = fake_wechat
+    reply = {"return_code": "SUCCESS", "result_code": "SUCCESS", "state": "SUBMITTED",
+             "out_trade_no": "KJ-1", "transaction_id": "4200" + "0" * 24}
+    server.default_reply = _signed_xml(reply, key="f" * 32)
+    with pytest.raises(BadSignature):
+        gw.declare_customs(CustomsRequest("KJ-1", "4200" + "0" * 24, "NINGBO", "3302460000"))
+    [sent] = server.received
+    assert "nonce_str" not in sent.fields and sent.fields["mch_id"] == MCH_ID
+    assert sent.fields["sign"] == sign(sent.fields, API_KEY)
+    server.default_reply = _signed_xml(reply)
+    assert gw.declare_customs(CustomsRequest("KJ-1", "4200" + "0" * 24, "NINGBO",
+                                             "3302460000")).state == "SUBMITTED"
+
+    sandbox_server.control("POST", "_sandbox/faults", json={"latency_ms": 400})
+    with pytest.raises(GatewayUnavailable):
+        make_gateway(WECHATPAY_TIMEOUT="0.1").query_customs(customs="NINGBO",
+                                                             out_trade_no="KJ-1")
