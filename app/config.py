@@ -23,8 +23,10 @@ class ConfigError(RuntimeError):
     """The settings cannot run the portal safely (say, production without its own keys)."""
 INSTANCE_DIR = Path(os.environ.get("KUAJING_INSTANCE", BASE_DIR / "instance"))
 
-# Development merchant identity, shared by the portal and the WeChat Pay simulator
-# under sandbox/ so that both sign with the same key out of the box.
+# Development merchant identity. The WeChat Pay simulator under sandbox/ keeps the
+# same values in its own DEV_MERCHANT (it shares no code with the portal), so both
+# sign with the same key out of the box; tests/sandbox/test_sandbox_config.py holds
+# the two together.
 WECHATPAY_DEV_DEFAULTS: dict[str, str] = {
     "WECHATPAY_APPID": "wx8888888888888888",
     "WECHATPAY_MCH_ID": "1900000109",

@@ -26,6 +26,7 @@ MCH_ID = WECHATPAY_DEV_DEFAULTS["WECHATPAY_MCH_ID"]
 API_KEY = WECHATPAY_DEV_DEFAULTS["WECHATPAY_API_KEY"]
 APP_SECRET = WECHATPAY_DEV_DEFAULTS["WECHATPAY_APP_SECRET"]
 TIME_SCALE = 600.0
+CUSTOMS_PATHS = "cgi-bin/mch/customs/"
 SUCCESS_REPLY = ("<xml><return_code><![CDATA[SUCCESS]]></return_code>"
                  "<return_msg><![CDATA[OK]]></return_msg></xml>")
 FAIL_REPLY = ("<xml><return_code><![CDATA[FAIL]]></return_code>"
@@ -58,9 +59,17 @@ class SandboxServer:
 
     # -- helpers for tests -------------------------------------------------------
     def call(self, path: str, fields: dict[str, Any], *, key: str = API_KEY,
-             sign_type: str | None = None, raw: bool = False) -> Any:
-        """POST signed XML to a WeChat path; the parsed reply (or text when raw)."""
-        data = {"appid": APPID, "mch_id": MCH_ID, "nonce_str": nonce(), **fields}
+             sign_type: str | None = None, raw: bool = False,
+             with_nonce: bool | None = None) -> Any:
+        """POST signed XML to a WeChat path; the parsed reply (or text when raw).
+
+        A nonce_str goes with every call but the customs ones, which must not carry
+        it; ``with_nonce`` says otherwise.
+        """
+        if with_nonce is None:
+            with_nonce = not path.startswith(CUSTOMS_PATHS)
+        data = {"appid": APPID, "mch_id": MCH_ID, **({"nonce_str": nonce()} if with_nonce else {}),
+                **fields}
         if sign_type:
             data["sign_type"] = sign_type
         data = {k: v for k, v in data.items() if v is not None}

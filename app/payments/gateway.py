@@ -61,7 +61,12 @@ class NoBill(GatewayRejected):
 
 
 class OAuthRejected(GatewayRejected):
-    """WeChat OAuth refused the code (40029 invalid or used code, …); ``code`` is errcode."""
+    """WeChat OAuth refused the code; ``code`` is its errcode as text (40029 unknown or
+    expired code, 40163 used code, 40125 wrong secret, …)."""
+
+
+class OAuthCodeUsed(OAuthRejected):
+    """40163: the code was exchanged before, often by an earlier load of the same redirect."""
 
 
 class BadSignature(GatewayError):
@@ -311,6 +316,8 @@ class OAuthIdentity:
 
 @dataclass(frozen=True)
 class CustomsRequest:
+    """A declaration to customs; a MODIFY may change only mch_customs_no, duty and fees."""
+
     out_trade_no: str
     transaction_id: str
     customs: str
@@ -337,7 +344,11 @@ class CustomsDeclaration:
     sub_order_no: str | None = None
     sub_order_id: str | None = None
     mch_customs_no: str | None = None
+    fee_type: str | None = None
     order_fee: int | None = None
+    product_fee: int | None = None
+    transport_fee: int | None = None
+    duty: int | None = None
     explanation: str | None = None
     modified_at: datetime | None = None
 
@@ -390,8 +401,9 @@ class PaymentGateway(Protocol):
         """Declare a paid order (or one of its sub-orders) to a customs office."""
 
     def query_customs(self, *, customs: str, out_trade_no: str | None = None,
-                      transaction_id: str | None = None) -> list[CustomsDeclaration]:
-        """The declarations of an order at one customs office."""
+                      transaction_id: str | None = None, sub_order_no: str | None = None,
+                      sub_order_id: str | None = None) -> list[CustomsDeclaration]:
+        """The declarations of an order (or one sub-order) at one customs office."""
 
 
 def notify_reply_xml(ok: bool, message: str = "OK") -> bytes:

@@ -8,13 +8,10 @@ failure into the gateway's named exceptions.
 """
 from __future__ import annotations
 
-import ipaddress
-import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 from urllib.parse import urlsplit
-from xml.parsers import expat
 from xml.parsers.expat import ExpatError
 
 import requests
@@ -22,92 +19,32 @@ from wechatpy.exceptions import (InvalidSignatureException, WeChatException,
                                  WeChatOAuthException, WeChatPayException)
 from wechatpy.oauth import WeChatOAuth
 from wechatpy.pay import WeChatPay
-from wechatpy.pay.utils import calculate_signature
+from wechatpy.pay.utils import calculate_signature, dict_to_xml
 
 from . import wechat_errors as errors
 from . import wechat_replies as replies
 from .devcert import ensure_dev_client_cert
 from .gateway import (BEIJING, BadReply, BadSignature, Bill, BillType, CustomsDeclaration,
                       CustomsRequest, GatewayError, GatewayMisconfigured, GatewayRejected,
-                      GatewayUnavailable, JsapiParams, OAuthIdentity, OAuthRejected, OrderStatus,
-                      PaymentNotice, Prepay, PrepayRequest, RefundAccepted, RefundNotice,
-                      RefundQueryResult, RefundRejected, RefundRequest, TradeType,
-                      notify_reply_xml)
+                      GatewayUnavailable, JsapiParams, OAuthCodeUsed, OAuthIdentity,
+                      OAuthRejected, OrderStatus, PaymentNotice, Prepay, PrepayRequest,
+                      RefundAccepted, RefundNotice, RefundQueryResult, RefundRejected,
+                      RefundRequest, TradeType, notify_reply_xml)
 from .wechat_bill import parse_bill
+from .wechat_input import (ATTACH_MAX_BYTES, BODY_MAX_BYTES, checked_ip, clean_text,
+                           customs_declare_fields, customs_query_fields, positive_fen,
+                           reject_dtd)
 
 
 WECHAT_API_BASE = "https://api.mch.weixin.qq.com/"
 WECHAT_OAUTH_BASE = "https://open.weixin.qq.com/"
 WECHAT_SNS_BASE = "https://api.weixin.qq.com/"
 REAL_HOSTS = ("api.mch.weixin.qq.com", "api2.mch.weixin.qq.com")
-
-BODY_MAX_BYTES = 127
-ATTACH_MAX_BYTES = 127
-# Line breaks and tabs read as a space; other control characters go. Backticks start
-# every field of WeChat's bill, and "]]>" would end the CDATA the text travels in.
-_LINE_BREAKS = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+OAUTH_CODE_USED = "40163"
 
 
 def _slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
-
-
-def clip_utf8(text: str, limit: int) -> str:
-    """Cut text to at most ``limit`` UTF-8 bytes without splitting a character."""
-    data = text.encode("utf-8")
-    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
-
-
-def clean_text(text: str, limit: int) -> str:
-    """Free text for WeChat (body, attach): no control characters, no ``]]>``, no
-    backticks, at most ``limit`` UTF-8 bytes."""
-    text = _CONTROLS.sub("", _LINE_BREAKS.sub(" ", text)).replace("`", "")
-    while "]]>" in text:
-        text = text.replace("]]>", "")
-    return clip_utf8(text.strip(), limit).rstrip()
-
-
-def _reject_dtd(body: bytes) -> None:
-    """BadReply when a callback declares a DTD anywhere in its prolog.
-
-    WeChat never sends one. Looking for the text "<!DOCTYPE" would miss one
-    after a long comment and wrongly refuse a field that merely contains those
-    words, so expat reads the whole body and reports any doctype or entity
-    declaration it meets. Bodies that are not XML at all are left to the
-    parser that follows, which reports them.
-    """
-    def refuse(*_: Any) -> None:
-        raise BadReply("callback body carries a DTD")
-
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(body, True)
-    except ExpatError:
-        return
-
-
-def _client_ip(value: object) -> str:
-    """The payer's IP as WeChat needs it (spbill_create_ip, IPv4 or IPv6).
-
-    Checked here because wechatpy replaces an empty IP with this machine's
-    address, found by resolving WeChat's host: a missing IP must fail loudly.
-    """
-    if not isinstance(value, str):
-        raise ValueError(f"client_ip must be an IP address, got {value!r}")
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError as exc:
-        raise ValueError(f"client_ip must be an IP address, got {value!r}") from exc
-
-
-def _money(value: int, name: str) -> int:
-    # wechatpy drops falsy values when signing, so a 0 would break the signature.
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer number of fen, got {value!r}")
-    return value
 
 
 class _OAuth(WeChatOAuth):
@@ -200,7 +137,7 @@ class WeChatPayGateway:
         GatewayRejected, GatewayUnavailable, BadSignature.
         """
         trade_type = TradeType(request.trade_type)
-        client_ip = _client_ip(request.client_ip)
+        client_ip = checked_ip(request.client_ip)
         if trade_type is TradeType.JSAPI and not request.openid:
             raise ValueError("JSAPI needs the payer's openid")
         notify_url = request.notify_url or self.notify_url
@@ -219,7 +156,7 @@ class WeChatPayGateway:
         data = self._signed(
             self._client.order.create, trade_type=trade_type.value,
             body=body,
-            total_fee=_money(request.total_fee, "total_fee"), notify_url=notify_url,
+            total_fee=positive_fen(request.total_fee, "total_fee"), notify_url=notify_url,
             client_ip=client_ip, user_id=request.openid,
             out_trade_no=request.out_trade_no, attach=attach or None,
             time_expire=expires, product_id=request.product_id or (
@@ -259,8 +196,8 @@ class WeChatPayGateway:
             raise ValueError("give out_trade_no or transaction_id")
         data = self._signed(
             self._client.refund.apply, rejected=RefundRejected,
-            total_fee=_money(request.total_fee, "total_fee"),
-            refund_fee=_money(request.refund_fee, "refund_fee"),
+            total_fee=positive_fen(request.total_fee, "total_fee"),
+            refund_fee=positive_fen(request.refund_fee, "refund_fee"),
             out_refund_no=request.out_refund_no, transaction_id=request.transaction_id,
             out_trade_no=request.out_trade_no, refund_desc=request.refund_desc,
             notify_url=request.notify_url or self.refund_notify_url)
@@ -306,7 +243,7 @@ class WeChatPayGateway:
         Raises BadSignature for a bad or missing signature, BadReply for a notify
         addressed to another merchant or lacking fields.
         """
-        _reject_dtd(body)
+        reject_dtd(body)
         try:
             data = self._client.parse_payment_result(body)
         except InvalidSignatureException as exc:
@@ -324,7 +261,7 @@ class WeChatPayGateway:
 
         Raises BadSignature when it does not decrypt, BadReply for another merchant.
         """
-        _reject_dtd(body)
+        reject_dtd(body)
         try:
             data = self._client.parse_refund_notify_result(body)
         except (ExpatError, KeyError) as exc:
@@ -359,7 +296,11 @@ class WeChatPayGateway:
         return self._oauth(redirect_uri, scope, state).authorize_url
 
     def exchange_oauth_code(self, code: str) -> OAuthIdentity:
-        """Trade the OAuth code for the openid; raises OAuthRejected (40029 …).
+        """Trade the OAuth code for the openid.
+
+        Raises OAuthCodeUsed (40163) for a code exchanged before, which WeChat's
+        in-app browser causes by loading a redirect twice, and OAuthRejected with
+        the errcode as ``code`` otherwise (40029 for an unknown or expired code).
 
         Transport failures of any kind are GatewayUnavailable; an answer that is
         not the JSON object WeChat documents is BadReply.
@@ -373,7 +314,8 @@ class WeChatPayGateway:
         except WeChatOAuthException as exc:
             if exc.errcode is None:
                 raise GatewayUnavailable("WeChat OAuth HTTP error") from exc
-            raise OAuthRejected(str(exc.errcode), str(exc.errmsg)) from exc
+            rejected = OAuthCodeUsed if str(exc.errcode) == OAUTH_CODE_USED else OAuthRejected
+            raise rejected(str(exc.errcode), str(exc.errmsg)) from exc
         except requests.JSONDecodeError as exc:
             raise BadReply("WeChat OAuth answered something other than JSON") from exc
         except requests.RequestException as exc:
@@ -382,29 +324,43 @@ class WeChatPayGateway:
             raise BadReply("WeChat OAuth answered something unexpected") from exc
 
     # -- customs -----------------------------------------------------------------------
+    def _post_without_nonce(self, path: str, fields: Mapping[str, str]) -> dict[str, Any]:
+        """Sign and send a call that must carry no nonce_str, and check the reply.
+
+        WeChat checks a customs call's signature over its documented fields only,
+        so the nonce_str wechatpy's post adds to a dict would fail it. A body that
+        is already bytes passes through wechatpy untouched, so the call keeps the
+        client's base URL, timeout, session and reply handling.
+        """
+        data = {"appid": self.appid, "mch_id": self.mch_id, **fields}
+        body = dict_to_xml(data, calculate_signature(data, self._api_key)).encode("utf-8")
+        return self._signed(self._client.post, path, data=body)
+
     def declare_customs(self, request: CustomsRequest) -> CustomsDeclaration:
-        """customdeclareorder through wechatpy's signed post (it has no wrapper)."""
-        fields: dict[str, Any] = {
-            "appid": self.appid, "out_trade_no": request.out_trade_no,
-            "transaction_id": request.transaction_id, "customs": request.customs,
-            "mch_customs_no": request.mch_customs_no, "action_type": request.action_type,
-            "sub_order_no": request.sub_order_no, "fee_type": request.fee_type,
-            "cert_type": request.cert_type, "cert_id": request.cert_id, "name": request.name,
-        }
-        for name in ("order_fee", "product_fee", "transport_fee", "duty"):
-            value = getattr(request, name)
-            # As strings: wechatpy would leave an integer 0 out of the signature.
-            fields[name] = None if value is None else str(int(value))
-        data = self._signed(self._client.post, "cgi-bin/mch/customs/customdeclareorder",
-                            data=fields)
+        """customdeclareorder: declare a paid order or sub-order (ADD), or replace it (MODIFY).
+
+        A MODIFY voids the earlier declaration and may change only the customs
+        number, duty and fees. Raises ValueError for a request that cannot be sent
+        (see `customs_declare_fields`), OrderNotFound, GatewayRejected
+        (PARAM_ERROR, LACK_PARAMS, …), GatewayUnavailable, BadSignature.
+        """
+        data = self._post_without_nonce("cgi-bin/mch/customs/customdeclareorder",
+                                        customs_declare_fields(request))
         return replies.declaration(data, customs=request.customs)
 
     def query_customs(self, *, customs: str, out_trade_no: str | None = None,
-                      transaction_id: str | None = None) -> list[CustomsDeclaration]:
-        """customdeclarequery: every declaration of the order at one customs office."""
-        data = self._signed(self._client.post, "cgi-bin/mch/customs/customdeclarequery", data={
-            "appid": self.appid, "customs": customs, "out_trade_no": out_trade_no,
-            "transaction_id": transaction_id})
+                      transaction_id: str | None = None, sub_order_no: str | None = None,
+                      sub_order_id: str | None = None) -> list[CustomsDeclaration]:
+        """customdeclarequery: the declarations of an order (or one sub-order) at one office.
+
+        Raises ValueError without an order or sub-order key, OrderNotFound when
+        nothing was declared, GatewayUnavailable, BadSignature.
+        """
+        data = self._post_without_nonce("cgi-bin/mch/customs/customdeclarequery",
+                                        customs_query_fields(
+                                            customs=customs, out_trade_no=out_trade_no,
+                                            transaction_id=transaction_id,
+                                            sub_order_no=sub_order_no, sub_order_id=sub_order_id))
         count = replies.need_fen(data, "count")
         return [replies.declaration(data, f"_{n}", out_trade_no=replies.need(data, "out_trade_no"))
                 for n in range(count)]

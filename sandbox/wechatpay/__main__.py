@@ -16,7 +16,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5010)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app()
+    try:
+        app = create_app()
+    except ValueError as exc:  # a bad setting: say which, without a traceback
+        parser.exit(2, f"sandbox.wechatpay: {exc}\n")
     sb = app.extensions["wechatpay_sandbox"]
     logging.getLogger(__name__).info(
         "WeChat Pay sandbox for mch_id %s appid %s, db %s, time scale %s; payer page "

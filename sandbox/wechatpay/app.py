@@ -20,7 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     starts here unless SANDBOX_SCHEDULER is false; `app.extensions` holds the
     `Sandbox` and its `Scheduler` so callers can stop it.
     """
-    from . import views_api, views_oauth, views_payer
+    from . import i18n, views_api, views_oauth, views_payer
 
     overrides = dict(config or {})
     settings = config_from_env(overrides)
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(views_api.bp)
     app.register_blueprint(views_oauth.bp)
     app.register_blueprint(views_payer.bp)
+    i18n.install(app)
 
     @app.before_request
     def _public_url() -> None:

@@ -31,6 +31,19 @@ TRADE_OVERDUE_SECONDS = 365 * 86400
 # sandbox clock (POST /_sandbox/clock) to see it expire.
 OAUTH_CODE_SECONDS = 300
 
+# The one merchant the simulator knows unless WECHATPAY_* say otherwise. The portal
+# keeps the same development values on its side (a test holds the two together) so
+# both sign with the same key out of the box; the simulator is WeChat's side and
+# shares no code with the portal, which reaches it only over HTTP.
+DEV_MERCHANT: dict[str, str] = {
+    "WECHATPAY_APPID": "wx8888888888888888",
+    "WECHATPAY_MCH_ID": "1900000109",
+    "WECHATPAY_API_KEY": "kuajingSandboxKey0123456789abcde",
+    "WECHATPAY_APP_SECRET": "kuajingsandboxappsecret000000001",
+}
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DB = PROJECT_ROOT / "instance" / "wechatpay_sandbox.sqlite3"
+
 
 @dataclass(frozen=True)
 class SandboxUser:
@@ -85,21 +98,24 @@ class SandboxConfig:
 def config_from_env(overrides: Mapping[str, Any] | None = None) -> SandboxConfig:
     """Build settings from WECHATPAY_* and SANDBOX_* variables, then overrides.
 
-    Defaults come from the portal's `app.config.WECHATPAY_DEV_DEFAULTS` so the
-    portal and the simulator sign with the same key out of the box.
+    Unset merchant settings take `DEV_MERCHANT`, the state file defaults to
+    `instance/wechatpay_sandbox.sqlite3` under the project root. Raises
+    ValueError for an API key that is not 32 characters or a scale that is not
+    positive.
     """
-    from app.config import INSTANCE_DIR, WECHATPAY_DEV_DEFAULTS
-
-    merged: dict[str, Any] = dict(WECHATPAY_DEV_DEFAULTS)
-    merged["SANDBOX_DB"] = str(Path(INSTANCE_DIR) / "wechatpay_sandbox.sqlite3")
+    merged: dict[str, Any] = dict(DEV_MERCHANT)
+    merged["SANDBOX_DB"] = str(DEFAULT_DB)
     merged["SANDBOX_TIME_SCALE"] = "1"
     for name in list(merged) + ["SANDBOX_SCHEDULER"]:
         if os.environ.get(name):
             merged[name] = os.environ[name]
     merged.update(overrides or {})
-    scale = float(merged["SANDBOX_TIME_SCALE"])
-    if scale <= 0:
-        raise ValueError("SANDBOX_TIME_SCALE must be positive")
+    try:
+        scale = float(merged["SANDBOX_TIME_SCALE"])
+    except (TypeError, ValueError):
+        scale = float("nan")
+    if not scale > 0 or scale == float("inf"):
+        raise ValueError("SANDBOX_TIME_SCALE must be a positive number")
     if len(str(merged["WECHATPAY_API_KEY"])) != 32:
         raise ValueError("WECHATPAY_API_KEY must be 32 characters, as WeChat issues it")
     scheduler = merged.get("SANDBOX_SCHEDULER", True)

@@ -56,7 +56,7 @@ def lack(field: str) -> ProtocolError:
     return ProtocolError(f"{MSG_LACK_PARAMS} {field}")
 
 
-def _check_len(fields: dict[str, str], name: str, limit: int) -> None:
+def check_len(fields: dict[str, str], name: str, limit: int) -> None:
     if len(fields.get(name, "").encode("utf-8")) > limit:
         raise ProtocolError(f"{name}参数长度有误")
 
@@ -99,8 +99,8 @@ def _validate(sb: Sandbox, f: dict[str, str]) -> None:
             raise lack(name)
     if not OUT_TRADE_NO_RE.match(f["out_trade_no"]):
         raise ProtocolError("out_trade_no参数格式错误")
-    _check_len(f, "body", 127)
-    _check_len(f, "attach", 127)
+    check_len(f, "body", 127)
+    check_len(f, "attach", 127)
     parse_fen(f["total_fee"], "total_fee")
     if f.get("fee_type", "CNY") != "CNY":
         raise ProtocolError("fee_type参数格式错误")
@@ -263,7 +263,15 @@ def close_order(sb: Sandbox, f: dict[str, str]) -> dict[str, Any]:
 
 
 class PayRefused(Exception):
-    """The payer cannot pay this order (already paid, closed or expired)."""
+    """The payer cannot pay this order (already paid, closed or expired).
+
+    ``reason`` (outcome, state, expired, payer) and ``params`` let a page say it
+    in the payer's language; the message itself is for the JSON control API.
+    """
+
+    def __init__(self, message: str, reason: str, **params: str) -> None:
+        super().__init__(message)
+        self.reason, self.params = reason, params
 
 
 def pay(sb: Sandbox, order: dict[str, Any], outcome: str = "SUCCESS",
@@ -275,17 +283,19 @@ def pay(sb: Sandbox, order: dict[str, Any], outcome: str = "SUCCESS",
     from .notify import queue_payment_notify
 
     if outcome not in ("SUCCESS", "PAYERROR", "USERPAYING"):
-        raise PayRefused(f"unknown outcome {outcome!r}")
+        raise PayRefused(f"unknown outcome {outcome!r}", "outcome", outcome=str(outcome))
     now = sb.now()
     with sb.store.tx():
         order = get_order(sb, out_trade_no=order["out_trade_no"]) or order
         if order["trade_state"] not in PAYABLE_STATES:
-            raise PayRefused(f"order is {order['trade_state']} ({STATE_DESC[order['trade_state']]})")
+            state = order["trade_state"]
+            raise PayRefused(f"order is {state} ({STATE_DESC[state]})", "state", state=state,
+                             desc=STATE_DESC[state])
         if order["expire_at"] <= now:
-            raise PayRefused("order expired (订单已过期)")
+            raise PayRefused("order expired (订单已过期)", "expired")
         payer = order["openid"] or openid or sb.openid(DEFAULT_USER.username)
         if order["trade_type"] == "JSAPI" and openid and openid != order["openid"]:
-            raise PayRefused("this order belongs to another payer (openid mismatch)")
+            raise PayRefused("this order belongs to another payer (openid mismatch)", "payer")
         if outcome == "SUCCESS":
             changes = {"trade_state": "SUCCESS", "trade_state_desc": STATE_DESC["SUCCESS"],
                        "transaction_id": new_transaction_id(now), "paid_at": now,

@@ -8,6 +8,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 
 from .engine import DEFAULT_USER, OAUTH_CODE_SECONDS, SANDBOX_USERS, Sandbox
+from .i18n import t
 from .views_api import sandbox
 
 bp = Blueprint("wxoauth", __name__)
@@ -36,9 +37,8 @@ def issue_code(sb: Sandbox, username: str, scope: str) -> str:
     return code
 
 
-def _error_page(message: str) -> tuple[str, int]:
-    return render_template("message.html", title="授权失败 Authorization error",
-                           message=message), 400
+def _error_page(key: str) -> tuple[str, int]:
+    return render_template("message.html", title=t("oauth_error"), message=t(key)), 400
 
 
 @bp.get("/connect/oauth2/authorize")
@@ -47,15 +47,15 @@ def authorize() -> Any:
     sb = sandbox()
     args = request.args
     if args.get("appid") != sb.config.appid:
-        return _error_page("appid参数错误 (unknown appid)")
+        return _error_page("bad_appid")
     if not args.get("redirect_uri"):
-        return _error_page("redirect_uri参数错误")
+        return _error_page("bad_redirect_uri")
     if args.get("response_type") != "code":
-        return _error_page("response_type参数错误")
+        return _error_page("bad_response_type")
     scope = args.get("scope", "")
     if scope not in SCOPES:
         # WeChat has no default scope: a missing or unknown one is refused.
-        return _error_page("scope参数错误或没有scope权限")
+        return _error_page("bad_scope")
     user = _user(args.get("sandbox_user") or request.cookies.get("sandbox_user"))
     if scope == "snsapi_base":
         code = issue_code(sb, user.username, scope)
@@ -65,12 +65,14 @@ def authorize() -> Any:
 
 
 @bp.post("/connect/oauth2/authorize/confirm")
-def confirm() -> Response:
+def confirm() -> Any:
     """The consent page's answer: a code on Allow, no code on Deny (as WeChat does)."""
     sb = sandbox()
     form = request.form
-    if form.get("appid") != sb.config.appid or not form.get("redirect_uri"):
-        return Response("bad request", status=400)
+    if form.get("appid") != sb.config.appid:
+        return _error_page("bad_appid")
+    if not form.get("redirect_uri"):
+        return _error_page("bad_redirect_uri")
     if form.get("decision") != "allow":
         return _redirect_with(form["redirect_uri"], {"state": form.get("state", "")})
     user = _user(form.get("sandbox_user"))
@@ -86,7 +88,10 @@ def _err(code: int, message: str) -> Response:
 
 @bp.get("/sns/oauth2/access_token")
 def access_token() -> Response:
-    """Exchange a code (once, within five minutes) for the user's openid."""
+    """Exchange a code (once, within five minutes) for the user's openid.
+
+    A used code answers 40163; an unknown or expired one 40029, as WeChat does.
+    """
     sb = sandbox()
     args = request.args
     if args.get("appid") != sb.config.appid:
@@ -98,9 +103,13 @@ def access_token() -> Response:
     now = sb.now()
     with sb.store.tx():
         row = sb.store.one("SELECT * FROM oauth_codes WHERE code = ?", (args.get("code", ""),))
-        if (row is None or row["used_at"] is not None or row["appid"] != sb.config.appid
+        if (row is None or row["appid"] != sb.config.appid
                 or now - row["created_at"] > OAUTH_CODE_SECONDS):
             return _err(40029, "invalid code")
+        if row["used_at"] is not None:
+            # WeChat tells reuse apart from a bad code: its in-app browser may load the
+            # redirect twice, and the merchant must not treat the second load as an attack.
+            return _err(40163, "code been used")
         sb.store.update("oauth_codes", "code", row["code"], {"used_at": now})
     return jsonify({"access_token": secrets.token_urlsafe(48), "expires_in": 7200,
                     "refresh_token": secrets.token_urlsafe(48), "openid": row["openid"],

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, render_template
 from . import orders, refunds
 from .bill import yuan
 from .engine import DEFAULT_USER, SANDBOX_USERS, Faults, Sandbox
+from .i18n import t
 from .notify import notify_log
 from .protocol import MD5, beijing, sign
 from .views_api import sandbox
@@ -79,6 +80,10 @@ def _back(message: str) -> Response:
     return redirect(url_for("payer.index", msg=message), code=303)
 
 
+def _refusal(exc: orders.PayRefused) -> str:
+    return t("refused_" + exc.reason, **exc.params)
+
+
 @bp.app_template_filter("yuan")
 def _yuan_filter(fen: int | None) -> str:
     return "" if fen is None else "¥" + yuan(int(fen))
@@ -115,12 +120,11 @@ def order_action(out_trade_no: str, action: str) -> Response:
         abort(404)
     assert order is not None
     if outcome is None:
-        return _back(f"{out_trade_no}: 用户取消支付 payer cancelled; the order stays "
-                     f"{order['trade_state']}")
+        return _back(t("msg_cancelled", order=out_trade_no, state=order["trade_state"]))
     try:
         orders.pay(sb, order, outcome, _payer_openid(sb, order))
     except orders.PayRefused as exc:
-        return _back(f"{out_trade_no}: {exc}")
+        return _back(f"{out_trade_no}: {_refusal(exc)}")
     return _back(f"{out_trade_no}: {outcome}")
 
 
@@ -132,7 +136,9 @@ def refund_action(refund_id: str, status: str) -> Response:
     done = refunds.finish_refund(sandbox(), refund_id, status)
     if request.is_json:
         return jsonify({"ok": done is not None})
-    return _back(f"refund {refund_id}: {status if done else 'not PROCESSING'}")
+    if done is None:
+        return _back(t("msg_refund_not_processing", refund_id=refund_id))
+    return _back(t("msg_refund", refund_id=refund_id, status=status))
 
 
 def _payer_page(order: dict[str, Any] | None, **extra: Any) -> str:
@@ -175,21 +181,21 @@ def mweb_submit() -> Any:
 
 def _settle_from_page(sb: Sandbox, order: dict[str, Any] | None, redirect_url: str) -> Any:
     if order is None:
-        return render_template("message.html", title="订单不存在 Order not found",
-                               message="No order matches this code."), 404
+        return render_template("message.html", title=t("order_not_found"),
+                               message=t("no_order_for_code")), 404
     decision = request.form.get("decision")
-    result = "用户取消 Cancelled"
+    result = t("cancelled")
     if decision in ("pay", "fail"):
         try:
             orders.pay(sb, order, "SUCCESS" if decision == "pay" else "PAYERROR",
                        _payer_openid(sb, order))
-            result = "支付成功 Paid" if decision == "pay" else "支付失败 Payment failed"
+            result = t("paid") if decision == "pay" else t("payment_failed")
         except orders.PayRefused as exc:
-            result = f"无法支付 Cannot pay: {exc}"
+            result = t("cannot_pay_because", reason=_refusal(exc))
     if redirect_url and urlsplit(redirect_url).scheme in ("http", "https"):
         return redirect(redirect_url, code=303)
-    return render_template("message.html", title=result,
-                           message=f"{order['out_trade_no']} · {yuan(order['total_fee'])} 元")
+    return render_template("message.html", title=result, message=t(
+        "order_amount", order=order["out_trade_no"], amount=yuan(order["total_fee"])))
 
 
 # -- JSAPI stand-in ------------------------------------------------------------
@@ -318,7 +324,7 @@ def api_faults() -> Any:
                             + f"; error_rate in [0, 1]; latency_ms in [0, {MAX_LATENCY_MS}]"}), 400
         sb.set_faults(faults)
         if not request.is_json:
-            return _back("faults updated")
+            return _back(t("msg_faults"))
     f = sb.faults()
     return jsonify({"latency_ms": f.latency_ms, "error_rate": f.error_rate, "notify": f.notify})
 
@@ -354,4 +360,4 @@ def api_reset() -> Any:
     sandbox().store.reset()
     if request.is_json or not request.form:
         return jsonify({"ok": True})
-    return _back("sandbox reset")
+    return _back(t("msg_reset"))

@@ -1,4 +1,4 @@
-"""The adapter against the simulator: bills, OAuth, JSAPI, customs, faults and transport errors."""
+"""The adapter against the simulator: bills, OAuth, JSAPI, faults and transport errors."""
 from __future__ import annotations
 
 import json
@@ -14,11 +14,11 @@ from app.payments.gateway import (
     BadReply,
     BadSignature,
     BillType,
-    CustomsRequest,
     GatewayMisconfigured,
     GatewayRejected,
     GatewayUnavailable,
     NoBill,
+    OAuthCodeUsed,
     OAuthRejected,
     PrepayRequest,
     RefundRequest,
@@ -105,9 +105,12 @@ def test_oauth_url_and_code_exchange(gateway, sandbox_server) -> None:
     assert query["state"] == ["st4te"] and query["next"] == ["/pay/9"]
     identity = gateway.exchange_oauth_code(query["code"][0])
     assert identity.openid == sandbox_server.openid("alice") and identity.scope == "snsapi_base"
-    with pytest.raises(OAuthRejected) as err:
+    with pytest.raises(OAuthCodeUsed) as used:
         gateway.exchange_oauth_code(query["code"][0])
-    assert err.value.code == "40029"
+    assert used.value.code == "40163"
+    with pytest.raises(OAuthRejected) as invalid:
+        gateway.exchange_oauth_code("never-issued")
+    assert invalid.value.code == "40029" and not isinstance(invalid.value, OAuthCodeUsed)
     assert "snsapi_userinfo" in gateway.oauth_url("http://p.test/", "s", scope="snsapi_userinfo")
 
 
@@ -122,27 +125,6 @@ def test_jsapi_params_pay_through_the_bridge_endpoint(gateway, sandbox_server) -
     assert resp.json()["err_msg"] == "get_brand_wcpay_request:ok"
     status = gateway.query_order(out_trade_no="KJ-JS-0001")
     assert status.trade_state is TradeState.SUCCESS and status.openid == sandbox_server.openid("bob")
-
-
-# -- customs --------------------------------------------------------------------------
-
-def test_customs_declare_and_query(gateway, sandbox_server) -> None:
-    tid = paid(gateway, sandbox_server, "KJ-CUSTOMS-1", 30000, TradeType.JSAPI)
-    declared = gateway.declare_customs(CustomsRequest(
-        "KJ-CUSTOMS-1", tid, "HANGZHOU_ZS", "3301960000", sub_order_no="KJ-CUSTOMS-1-A",
-        fee_type="CNY", order_fee=30000, product_fee=30000, transport_fee=0,
-        cert_type="IDCARD", cert_id="110101199003077516", name="张三"))
-    assert (declared.state, declared.cert_check_result) == ("SUBMITTED", "SAME")
-    assert declared.sub_order_id and declared.modified_at.tzinfo is not None
-    final = sandbox_server.wait_for(lambda: (d := gateway.query_customs(
-        customs="HANGZHOU_ZS", out_trade_no="KJ-CUSTOMS-1")) and d[0].state != "SUBMITTED" and d)
-    assert [(d.state, d.sub_order_no, d.order_fee) for d in final] == [
-        ("SUCCESS", "KJ-CUSTOMS-1-A", 30000)]
-    with pytest.raises(GatewayRejected) as err:
-        gateway.declare_customs(CustomsRequest("KJ-CUSTOMS-1", tid, "HANGZHOU_ZS", "3301960000",
-                                               sub_order_no="B", fee_type="CNY", order_fee=10,
-                                               product_fee=5, transport_fee=4))
-    assert err.value.code == "PARAM_ERROR"
 
 
 # -- faults and transport errors ----------------------------------------------------------

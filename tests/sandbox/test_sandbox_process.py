@@ -62,3 +62,14 @@ def test_api_key_must_be_32_characters(tmp_path) -> None:
         config_from_env({"WECHATPAY_API_KEY": "short", "SANDBOX_DB": str(tmp_path / "x")})
     with pytest.raises(ValueError):
         config_from_env({"SANDBOX_TIME_SCALE": "0", "SANDBOX_DB": str(tmp_path / "x")})
+
+
+@pytest.mark.parametrize("setting", [{"SANDBOX_TIME_SCALE": "fast"},
+                                     {"SANDBOX_TIME_SCALE": "inf"},
+                                     {"WECHATPAY_API_KEY": "short"}])
+def test_a_bad_setting_stops_the_entry_point_with_a_message(tmp_path, setting) -> None:
+    env = {**os.environ, "SANDBOX_DB": str(tmp_path / "x.sqlite3"), **setting}
+    done = subprocess.run([sys.executable, "-m", "sandbox.wechatpay", "--port", "1"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert next(iter(setting)) in done.stderr

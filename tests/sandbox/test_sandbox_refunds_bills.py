@@ -199,8 +199,9 @@ def test_faults_form_on_the_dashboard(sandbox_server) -> None:
     import requests
     resp = requests.post(sandbox_server.url + "_sandbox/faults",
                          data={"latency_ms": "5", "error_rate": "0.25", "notify": "duplicate"})
-    assert resp.status_code == 200 and "faults updated" in resp.text  # redirected to the page
+    assert resp.status_code == 200 and "故障设置已保存" in resp.text  # redirected to the page
     assert sandbox_server.control("GET", "_sandbox/faults").json() == {
         "latency_ms": 5, "error_rate": 0.25, "notify": "duplicate"}
-    reset = requests.post(sandbox_server.url + "_sandbox/reset", data={"confirm": "1"})
+    reset = requests.post(sandbox_server.url + "_sandbox/reset", data={"confirm": "1"},
+                          cookies={"sandbox_lang": "en"})
     assert "sandbox reset" in reset.text

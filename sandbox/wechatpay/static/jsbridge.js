@@ -22,14 +22,27 @@
     }).then(function (r) { return r.json(); });
   }
 
+  // The cashier stands in for WeChat's own, which is Chinese; it speaks English only
+  // on a page that declares itself English (<html lang="en">), as the portal's does.
+  var TEXT = {
+    zh: {title: '微信支付', pay: '支付', fail: '支付失败', cancel: '取消'},
+    en: {title: 'WeChat Pay', pay: 'Pay', fail: 'Fail', cancel: 'Cancel'}
+  };
+
+  function pageText() {
+    var lang = (document.documentElement.getAttribute('lang') || '').toLowerCase();
+    return lang === 'en' || lang.indexOf('en-') === 0 ? TEXT.en : TEXT.zh;
+  }
+
   function dialog(info, done) {
+    var text = pageText();
     var shade = document.createElement('div');
     shade.setAttribute('data-sandbox-cashier', '');
     shade.style.cssText = 'position:fixed;inset:0;background:rgba(0,0,0,.5);z-index:2147483647;' +
       'display:flex;align-items:flex-end;justify-content:center;font-family:sans-serif';
     var box = document.createElement('div');
     box.setAttribute('role', 'dialog');
-    box.setAttribute('aria-label', '微信支付 WeChat Pay');
+    box.setAttribute('aria-label', text.title);
     box.style.cssText = 'background:#fff;width:100%;max-width:420px;border-radius:10px 10px 0 0;' +
       'padding:16px;text-align:center';
     function line(text, css) {
@@ -47,9 +60,9 @@
       b.addEventListener('click', function () { shade.remove(); done(outcome); });
       box.appendChild(b);
     }
-    button('支付 Pay', 'ok', true);
-    button('支付失败 Fail', 'fail', false);
-    button('取消 Cancel', 'cancel', false);
+    button(text.pay, 'ok', true);
+    button(text.fail, 'fail', false);
+    button(text.cancel, 'cancel', false);
     shade.appendChild(box);
     document.body.appendChild(shade);
   }
