@@ -17,10 +17,12 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# The bench database sits next to the test database and is named after it ("test" ->
+# "test_kjbench"), so people with their own TEST_DATABASE_URL on one server do not share it.
+_TEST_URL = sa.make_url(os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
 BENCH_DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL",
-    re.sub(r"/[^/]+$", "/kj_bench", os.environ.get(
-        "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")),
+    _TEST_URL.set(database=f"{_TEST_URL.database}_kjbench").render_as_string(hide_password=False),
 )
 
 
