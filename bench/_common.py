@@ -1,4 +1,5 @@
-"""Helpers for benchmarks: a migrated bench database and a gunicorn like production's."""
+"""Helpers for benchmarks: a migrated bench database, gunicorn as the Procfile runs it,
+wrk, and a count of database round trips per request."""
 from __future__ import annotations
 
 import os
@@ -14,7 +15,7 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 
@@ -124,3 +125,69 @@ def gunicorn(app: str = "wsgi:app", workers: int | None = None, threads: int | N
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(10)
         log.close()
+
+
+def wrk(url: str, duration: str, cookie: str | None = None, connections: int = 16, threads: int = 2) -> float:
+    """Requests per second of `url` under wrk; exits naming the page when any response is not
+    2xx or any socket error happened, since then the figure would not be that page's."""
+    args = ["wrk", f"-t{threads}", f"-c{connections}", "-d", duration,
+            "-s", str(ROOT / "bench" / "_wrk_non2xx.lua"), url]
+    if cookie:
+        args[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    non2xx = int(re.search(r"non-2xx responses: (\d+)", out).group(1))
+    if non2xx or "Socket errors" in out:
+        raise SystemExit(f"{url}: failed responses\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+# --- signing in and counting round trips ---------------------------------------------------
+
+BUYER = {"email": "buyer@demo.test", "password": "demo-pass-2026"}  # from `flask seed-demo`
+
+
+def csrf_token(login_page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', login_page).group(1)
+
+
+class RoundTrips:
+    """Database round trips made through `engine`, counted from SQLAlchemy's events.
+
+    `statements` are the SQL statements sent. `transaction` counts the BEGIN, COMMIT and
+    ROLLBACK psycopg sends on its own: BEGIN before the first statement on an idle connection,
+    COMMIT or ROLLBACK only when a transaction is open (on an idle connection it sends
+    nothing). `pings` are the pool's pre-ping of a connection taken from the pool (none for a
+    brand-new one). The model was checked against libpq's protocol trace.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        from psycopg.pq import TransactionStatus
+
+        self.idle = TransactionStatus.IDLE
+        self.pre_ping = engine.pool._pre_ping  # no public accessor
+        self.reset()
+        sa.event.listen(engine, "connect", lambda dbapi, record: record.info.__setitem__("fresh", True))
+        sa.event.listen(engine, "checkout", self._checkout)
+        sa.event.listen(engine, "before_cursor_execute", self._execute)
+        sa.event.listen(engine, "commit", self._end)
+        sa.event.listen(engine, "rollback", self._end)
+        sa.event.listen(engine, "reset", lambda dbapi, record, state: self._ending(dbapi))
+
+    def reset(self) -> None:
+        self.statements = self.transaction = self.pings = 0
+
+    def _checkout(self, dbapi: Any, record: Any, proxy: Any) -> None:
+        if self.pre_ping and not record.info.pop("fresh", False):
+            self.pings += 1
+
+    def _execute(self, conn: Any, cursor: Any, *args: Any) -> None:
+        self.statements += 1
+        if cursor.connection.info.transaction_status == self.idle:
+            self.transaction += 1  # the BEGIN psycopg sends first
+
+    def _end(self, conn: sa.Connection) -> None:
+        self._ending(conn.connection.dbapi_connection)
+
+    def _ending(self, dbapi: Any) -> None:
+        if dbapi is not None and dbapi.info.transaction_status != self.idle:
+            self.transaction += 1
