@@ -101,7 +101,11 @@ def gunicorn(app: str = "wsgi:app", workers: int | None = None, threads: int | N
     answers. Its log is printed when the block fails."""
     port = free_port()
     log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(procfile_web_command(port, app, workers, threads), cwd=ROOT, env=bench_env(),
+    command = procfile_web_command(port, app, workers, threads)
+    # gunicorn's control socket has one default path per user: two servers at once (ours, or
+    # anyone's on this machine) would take it from each other.
+    command[1:1] = ["--no-control-socket"]
+    proc = subprocess.Popen(command, cwd=ROOT, env=bench_env(),
                             stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
