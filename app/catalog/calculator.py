@@ -12,12 +12,12 @@ from typing import Mapping
 
 from flask_babel import gettext as _
 
-from app.catalog import numbers, queries
+from app.catalog import queries
+from app.catalog.landed_cost import LandedCost, LandedCostError, Regime, TaxRates, compute
+from app.core import money, numbers
 from app.core.errors import DomainError
 from app.extensions import limiter
-from app.catalog.landed_cost import LandedCost, LandedCostError, Regime, TaxRates, compute
 
-CURRENCIES = ("USD", "EUR", "JPY", "KRW", "AUD", "GBP", "HKD", "NZD", "CAD", "SGD", "CHF", "CNY")
 MAX_QUANTITY = 1_000_000
 
 
@@ -66,7 +66,7 @@ def _amount(args: Mapping[str, str], name: str, currency: str, default: str | No
     if raw is None:
         raise InputError(name, _("This field is required."))
     try:
-        return numbers.parse_money(raw, currency)
+        return money.parse(raw, currency)
     except numbers.NumberError as e:
         if e.msgid == numbers.NEGATIVE:
             raise InputError(name, _("Must not be negative.")) from None
@@ -88,7 +88,7 @@ def parse(args: Mapping[str, str], today: date) -> CalcInput:
     currency = (args.get("currency") or "").strip().upper()
     if not currency:
         raise InputError("currency", _("This field is required."))
-    if currency not in CURRENCIES:
+    if currency not in money.CURRENCIES:
         raise InputError("currency", _("Unknown currency."))
     unit_price = _amount(args, "unit_price", currency)
     raw_q = (args.get("quantity") or "").strip()

@@ -1,6 +1,6 @@
 """Which offer serves a buyer's need best, and why: pure ranking over loaded rows.
 
-The rows come from one query (queries.offer_rows); everything here is arithmetic on
+The rows come from one query (queries.offer_facts); everything here is arithmetic on
 them, so the page, the JSON API and the tests see the same ranking.
 """
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """Operations forms: validation and conversion to model fields only, no catalog logic."""
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -11,10 +10,9 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from app.catalog.calculator import CURRENCIES
 from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
-from app.catalog import numbers
-from app.catalog.numbers import N_
+from app.core import money, numbers
+from app.core.numbers import N_
 from app.core.money import MoneyError, minor_digits, to_major
 
 
@@ -72,7 +70,7 @@ class SupplierForm(FlaskForm):
     name = StringField(_l("Name"), validators=[_required(), Length(max=120)])
     country = SelectField(_l("Country"), choices=[], validators=[_required()])
     fulfilment = SelectField(_l("Fulfilment model"), choices=[], validators=[_required()])
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], validators=[_required()])
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in money.CODES], validators=[_required()])
     lead_min_days = WholeField(_l("Shortest lead time (days)"), validators=[_required()], hi=numbers.MAX_LEAD_DAYS)
     lead_max_days = WholeField(_l("Longest lead time (days)"), validators=[_required()], hi=numbers.MAX_LEAD_DAYS)
     on_time_rate = NumberField(_l("On-time rate"), parser=lambda raw: numbers.parse_decimal(raw, places=4), validators=[
@@ -207,7 +205,7 @@ def parse_tiers(text: str, currency: str) -> list[dict[str, int]]:
         if quantity is None:
             raise numbers.NumberError(TIER_FORMAT)
         try:
-            minor = numbers.parse_money(price, currency)
+            minor = money.parse(price, currency)
         except numbers.NumberError:
             raise numbers.NumberError(TIER_PRICE, qty=quantity, currency=currency,
                                       max=f"{to_major(numbers.MAX_MINOR, currency):,}",
@@ -253,7 +251,7 @@ class OfferForm(FlaskForm):
         if not field.data:
             return None
         try:
-            return numbers.parse_money(field.data, self.currency())
+            return money.parse(field.data, self.currency())
         except numbers.NumberError as e:
             if e.msgid in (numbers.PLACES, numbers.NO_PLACES):
                 field.errors.append(_l("Too many decimal places for %(currency)s.", currency=self.currency()))
@@ -299,7 +297,7 @@ class OfferForm(FlaskForm):
 
 
 class FxRateForm(FlaskForm):
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES if c != "CNY"], validators=[_required()])
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in money.CODES if c != "CNY"], validators=[_required()])
     rate = NumberField(_l("CNY per unit"), parser=numbers.parse_fx, validators=[_required()])
     day = DateField(_l("In force from"), validators=[_required()])
     source = StringField(_l("Source"), validators=[Optional(), Length(max=60)])
@@ -312,7 +310,3 @@ class FxRateForm(FlaskForm):
 class PriceListForm(FlaskForm):
     file = FileField(_l("Price list (CSV, UTF-8)"), validators=[
         FileRequired(message=_l("Choose a CSV file.")), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))])
-
-
-def dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

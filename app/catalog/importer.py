@@ -16,8 +16,8 @@ from sqlalchemy import insert, select, update
 
 from app.catalog.forms import format_tiers, parse_tiers
 from app.catalog.landed_cost import Regime
-from app.catalog import numbers
-from app.catalog.numbers import NumberError
+from app.core import money, numbers
+from app.core.numbers import NumberError
 from app.catalog.models import Offer, Product, Supplier
 from app.catalog.services import record_price_points, refresh_best_prices
 from app.core.money import to_major
@@ -78,7 +78,7 @@ def _money(row: dict[str, str], col: str, currency: str, required: bool = False)
     if raw.startswith("-"):
         raise RowError(col, N_("must not be negative"))
     try:
-        return numbers.parse_money(raw, currency)
+        return money.parse(raw, currency)
     except NumberError as e:
         if e.msgid in (numbers.NUMBER, numbers.PLACES, numbers.NO_PLACES):
             raise RowError(col, N_("not an amount in %(currency)s", currency=currency)) from None

@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from enum import Enum
 
-from app.core.money import MoneyError, minor_digits, round_half_up
+from app.core.money import MoneyError, minor_digits, round_half_up, round_to_total, to_fen
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
-FEN = Decimal(100)
 
 RETAIL_TRANSACTION_LIMIT_FEN = 500_000     # 5,000 CNY per order
 RETAIL_ANNUAL_LIMIT_FEN = 2_600_000        # 26,000 CNY per person per year
@@ -157,24 +156,6 @@ def unit_price_for(quantity: int, base_unit_minor: int, tiers: tuple[PriceTier, 
     return price
 
 
-def _major(minor: int, currency: str) -> Decimal:
-    return Decimal(minor).scaleb(-minor_digits(currency))
-
-
-def _allocate(total_fen: int, parts: list[Decimal]) -> list[int]:
-    """Split `total_fen` over exact fen `parts` so that the shown lines add up.
-
-    Largest remainder: floor each part, then hand the missing fen to the parts
-    with the largest fractions. An exact part never gains a fen.
-    """
-    floors = [int(p.to_integral_value(rounding="ROUND_FLOOR")) for p in parts]
-    missing = total_fen - sum(floors)
-    order = sorted(range(len(parts)), key=lambda i: parts[i] - floors[i], reverse=True)
-    for i in order[:max(missing, 0)]:
-        floors[i] += 1
-    return floors
-
-
 def compute(
     *,
     currency: str,
@@ -230,9 +211,9 @@ def _compute(currency: str, unit: int, quantity: int, fx_rate: Decimal, rates: T
     goods_minor = unit * quantity
 
     # Exact CNY values (in fen, unrounded) of each part of D.
-    goods = _major(goods_minor, currency) * fx_rate * FEN
-    shipping = _major(shipping_minor, currency) * fx_rate * FEN
-    insurance = _major(insurance_minor, currency) * fx_rate * FEN
+    goods = to_fen(goods_minor, currency, fx_rate)
+    shipping = to_fen(shipping_minor, currency, fx_rate)
+    insurance = to_fen(insurance_minor, currency, fx_rate)
     dutiable = goods + shipping + insurance  # fen, exact
     if dutiable > MAX_DUTIABLE_FEN:
         # Name the input that makes the order so large.
@@ -281,7 +262,8 @@ def _compute(currency: str, unit: int, quantity: int, fx_rate: Decimal, rates: T
     vat_fen = round_half_up(vat)
     tax_fen = tariff_fen + consumption_fen + vat_fen
     dutiable_fen = round_half_up(dutiable)
-    goods_fen, shipping_fen, insurance_fen = _allocate(dutiable_fen, [goods, shipping, insurance])
+    # The shown lines add up to the rounded dutiable value (largest remainder).
+    goods_fen, shipping_fen, insurance_fen = round_to_total([goods, shipping, insurance], dutiable_fen)
     landed_fen = dutiable_fen + tax_fen
     unit_landed_fen = round_half_up(Decimal(landed_fen) / quantity)
     if rates.consumption > 0:

@@ -10,7 +10,7 @@ from typing import Mapping
 
 from flask_babel import gettext as _
 
-from app.catalog import numbers
+from app.core import money, numbers
 from app.catalog.choices import CATEGORIES, COUNTRIES
 from app.catalog.compare import ANY, SORT_KEYS, Need
 from app.catalog.queries import SearchFilters
@@ -52,7 +52,7 @@ def parse_need(args: Mapping[str, str], today: date) -> tuple[Need, dict[str, st
     raw = (args.get("ytd_cny") or "").strip()
     if raw:
         try:
-            ytd_fen = numbers.parse_money(raw, "CNY")
+            ytd_fen = money.parse(raw, "CNY")
         except numbers.NumberError:
             errors["ytd_cny"] = _("Enter an amount in yuan, such as 1200.50.")
     need = Need(quantity=quantity, needed_by=needed_by, w_cost=weights[0], w_speed=weights[1],
@@ -73,7 +73,7 @@ def _yuan(args: Mapping[str, str], name: str, errors: dict[str, str]) -> int | N
     if not raw:
         return None
     try:
-        return numbers.parse_money(raw, "CNY")
+        return money.parse(raw, "CNY")
     except numbers.NumberError:
         errors[name] = _("Enter an amount in yuan, such as 199 or 1200.50.")
         return None

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from app.catalog import numbers
+from app.core import numbers
 from app.catalog.models import FxRate, Offer, PriceListImport, Product, Supplier, TaxCategory
 from app.extensions import db
 

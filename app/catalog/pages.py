@@ -9,6 +9,7 @@ from app.catalog import queries
 from app.catalog.compare import Need, Recommendation, Row, rank, recommend, sort_rows
 from app.catalog.models import Product
 from app.catalog.queries import HistoryPoint
+from app.core.money import round_half_up
 
 
 @dataclass
@@ -76,7 +77,7 @@ def median(values: list[int]) -> int | None:
     mid = len(s) // 2
     if len(s) % 2:
         return s[mid]
-    return int((Decimal(s[mid - 1] + s[mid]) / 2).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+    return round_half_up(Decimal(s[mid - 1] + s[mid]) / 2)
 
 
 def percentile_rank(values: list[int], value: int) -> int:
@@ -86,7 +87,7 @@ def percentile_rank(values: list[int], value: int) -> int:
     or less to land"; the cheapest of four offers is P25, the dearest P100.
     """
     at_or_below = sum(1 for v in values if v <= value)
-    return int((Decimal(at_or_below) * 100 / len(values)).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
+    return round_half_up(Decimal(at_or_below) * 100 / len(values))
 
 
 def profile(product_id: int, days: int, today: date) -> Profile | None:

@@ -196,7 +196,7 @@ def price_history(product_id: int, days: int, today: date) -> dict[int, list[His
         .where(Offer.product_id == product_id, PricePoint.day >= since, PricePoint.day <= today)
         .order_by(PricePoint.offer_id, PricePoint.day)
     )
-    from app.core.money import minor_digits, round_half_up
+    from app.core.money import round_half_up, to_fen
 
     series: dict[int, list[HistoryPoint]] = {}
     for offer_id, day, minor, currency, rate in db.session.execute(stmt):
@@ -204,6 +204,6 @@ def price_history(product_id: int, days: int, today: date) -> dict[int, list[His
             rate = Decimal(1)
         if rate is None:
             continue
-        fen = round_half_up(Decimal(minor).scaleb(-minor_digits(currency)) * Decimal(rate) * 100)
+        fen = round_half_up(to_fen(minor, currency, Decimal(rate)))
         series.setdefault(offer_id, []).append(HistoryPoint(day, fen))
     return series

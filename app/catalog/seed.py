@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select, text
 from app.catalog.landed_cost import Regime
 from app.catalog.models import FxRate, Fulfilment, Offer, PricePoint, Product, Supplier, TaxCategory
 from app.catalog.services import refresh_best_prices, today
-from app.core.money import MINOR_DIGITS
+from app.core.money import minor_digits
 from app.extensions import db
 
 HISTORY_DAYS = 180
@@ -149,7 +149,7 @@ def _minor(cny: Decimal, currency: str) -> int:
     """A supplier price for a CNY amount, in the supplier's minor units, rounded like a price list."""
     rate = Decimal(FX_BASE[currency]) if currency != "CNY" else Decimal(1)
     major = cny / rate
-    if MINOR_DIGITS[currency] == 0:
+    if minor_digits(currency) == 0:
         step = 10 if currency == "JPY" else 100
         return int((major / step).to_integral_value()) * step
     return int((major * 100).to_integral_value())

@@ -7,9 +7,10 @@ from flask_login import login_required
 
 from app.catalog import calculator, chart, pages, queries, texts
 from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
-from app.catalog.models import TaxCategory  # noqa: F401  (models registered with the app)
+from app.catalog.models import TaxCategory
 from app.catalog.need import parse_need, parse_search, parse_sort
 from app.catalog.services import today
+from app.core import money
 from app.core.htmx import render
 from app.extensions import db
 
@@ -45,7 +46,7 @@ def calculator_page():
     # breakdown swaps in as the buyer types without the browser logging a failure.
     return render("catalog/calculator.html", "catalog/_breakdown.html",
                   values=values, result=result, error=error, categories=categories,
-                  currencies=calculator.CURRENCIES, **_vocab())
+                  currencies=money.CODES, **_vocab())
 
 
 @bp.get("/catalog")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.catalog.forms import parse_tiers
 from app.catalog.landed_cost import LandedCostError, PriceTier, TaxRates, compute
 from app.catalog.models import ImportStatus, Offer, PriceListImport
-from app.catalog.numbers import NumberError
+from app.core.numbers import NumberError
 from app.catalog.services import today
 from tests.catalog.test_ops import HEADER, rq_queue, run_worker, upload  # noqa: F401  (fixture)
 

@@ -1,8 +1,9 @@
 """Numbers typed by people (query strings, forms, CSV cells): one set of parsers and limits.
 
-Every entry point of the catalog (the landed-cost API and page, the comparison and
-search pages, the offers API, the operations forms and the CSV importer) reads numbers
-through these functions, so that they accept and refuse exactly the same text:
+Every entry point (the landed-cost API and page, the comparison and search pages, the
+APIs, the operations forms, the CSV importer; amounts through `app.core.money.parse`)
+reads numbers through these functions, so that they accept and refuse exactly the same
+text:
 
 * ASCII digits only. ``"²".isdigit()`` is true and ``int("٣")`` is 3; neither is a
   number a buyer or a price list means, so both are refused.
@@ -21,7 +22,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from app.core.money import MoneyError, minor_digits
 
 MAX_MINOR = 10 ** 12            # any amount, in the currency's minor units
 MAX_INT = 2 ** 31 - 1           # stock, MOQ, increments: PostgreSQL integer
@@ -70,7 +70,7 @@ def _text(raw: object) -> str:
     return str(raw if raw is not None else "").strip()
 
 
-def _grouped(n: int | Decimal) -> str:
+def grouped(n: int | Decimal) -> str:
     return f"{n:,}"
 
 
@@ -78,16 +78,17 @@ def parse_int(raw: object, lo: int = 0, hi: int = MAX_INT) -> int:
     """A whole number from lo to hi written with ASCII digits."""
     text = _text(raw)
     if text.startswith("-") and _INT.fullmatch(text[1:]) and len(text) <= MAX_TEXT:
-        raise NumberError(RANGE, lo=_grouped(lo), hi=_grouped(hi))
+        raise NumberError(RANGE, lo=grouped(lo), hi=grouped(hi))
     if len(text) > MAX_TEXT or not _INT.fullmatch(text):
         raise NumberError(WHOLE)
     value = int(text)
     if not lo <= value <= hi:
-        raise NumberError(RANGE, lo=_grouped(lo), hi=_grouped(hi))
+        raise NumberError(RANGE, lo=grouped(lo), hi=grouped(hi))
     return value
 
 
-def _places(value: Decimal) -> int:
+def decimal_places(value: Decimal) -> int:
+    """How many decimal places `value` really has (12.50 has 1, 12.5 has 1, 12 has 0)."""
     exponent = value.normalize().as_tuple().exponent
     return max(-exponent, 0) if isinstance(exponent, int) else 0
 
@@ -101,28 +102,11 @@ def parse_decimal(raw: object, places: int | None = None, hi: Decimal | None = N
     value = Decimal(text)
     if value < 0 and not negative:
         raise NumberError(NEGATIVE)
-    if places is not None and _places(value) > places:
+    if places is not None and decimal_places(value) > places:
         raise NumberError(PLACES, n=places)
     if hi is not None and value > hi:
-        raise NumberError(AT_MOST, max=_grouped(hi))
+        raise NumberError(AT_MOST, max=grouped(hi))
     return value
-
-
-def parse_money(raw: object, currency: str, hi: int = MAX_MINOR) -> int:
-    """A major-unit amount ("12.50") as minor units of `currency`, 0 to `hi` minor units."""
-    try:
-        digits = minor_digits(currency)
-    except MoneyError:
-        raise NumberError(N_("Unknown currency.")) from None
-    value = parse_decimal(raw)
-    if _places(value) > digits:
-        if digits == 0:
-            raise NumberError(NO_PLACES, currency=currency)
-        raise NumberError(PLACES, n=digits)
-    minor = int(value.scaleb(digits))
-    if minor > hi:
-        raise NumberError(AT_MOST, max=_grouped(Decimal(hi).scaleb(-digits).quantize(Decimal(1))))
-    return minor
 
 
 def parse_rate(raw: object, places: int = RATE_PLACES) -> Decimal:
@@ -133,7 +117,7 @@ def parse_rate(raw: object, places: int = RATE_PLACES) -> Decimal:
         raise NumberError(RATE) if e.msgid == NUMBER else e from None
     if value >= 1:
         raise NumberError(RATE)
-    if _places(value) > places:
+    if decimal_places(value) > places:
         raise NumberError(PLACES, n=places)
     return value
 
@@ -147,12 +131,7 @@ def parse_fx(raw: object, places: int = FX_PLACES) -> Decimal:
     if value <= 0:
         raise NumberError(FX)
     if value > MAX_FX:
-        raise NumberError(AT_MOST, max=_grouped(MAX_FX))
-    if _places(value) > places:
+        raise NumberError(AT_MOST, max=grouped(MAX_FX))
+    if decimal_places(value) > places:
         raise NumberError(PLACES, n=places)
     return value
-
-
-def check_minor(value: int) -> bool:
-    """True when a stored amount is within the limits (0 to MAX_MINOR minor units)."""
-    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= MAX_MINOR
