@@ -86,7 +86,11 @@ def load() -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": env(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'kuajing.sqlite3'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping on every checkout (a round trip per request): app.core.db checks the
+        # socket instead, pings connections idle for DB_PING_IDLE_SECONDS, and recycles
+        # them after half an hour.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False, "pool_recycle": 1800},
+        "DB_PING_IDLE_SECONDS": float(env("DB_PING_IDLE_SECONDS", "30") or 30),
         # Durable after-commit work (app.core.jobs): how long a due intent may wait for its
         # job before the sweep enqueues it again, and how often the sweep runs.
         "JOBS_SWEEP_GRACE_SECONDS": env_int("JOBS_SWEEP_GRACE_SECONDS", 60),

@@ -160,3 +160,58 @@ def outbox_log() -> Iterator[OutboxLog]:
     yield handler
     logger.removeHandler(handler)
     logger.setLevel(level)
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL server of one test's own (initdb in a temporary folder), which the test
+    may restart or stop; the shared server is never touched."""
+
+    def __init__(self, workdir: Path) -> None:
+        import glob
+        import socket as _socket
+
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        assert bins, "PostgreSQL server binaries are not installed"
+        self.bin = Path(bins[-1])
+        self.data = workdir / "pg"
+        with _socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        # As root, the server must run as an unprivileged user.
+        self.run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        self.data.mkdir(parents=True)
+        if self.run_as:
+            subprocess.run(["chown", "-R", "postgres", str(workdir)], check=True)
+        subprocess.run([*self.run_as, str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
+                        "-A", "trust", "-E", "UTF8"], check=True, stdout=subprocess.DEVNULL)
+
+    def _ctl(self, *args: str) -> None:
+        subprocess.run([*self.run_as, str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
+                        str(self.data / "server.log"), "-w", *args], check=True, stdout=subprocess.DEVNULL)
+
+    def start(self) -> ThrowawayPostgres:
+        self._ctl("-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} -c fsync=off", "start")
+        return self
+
+    def restart(self) -> None:
+        self._ctl("-m", "fast", "-o", f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} -c fsync=off",
+                  "restart")
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._ctl("-m", "immediate", "stop")
+
+
+@pytest.fixture
+def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
+    import shutil
+    import tempfile
+
+    # Not under pytest's own temporary folder: the server's user must be able to reach it.
+    workdir = Path(tempfile.mkdtemp(prefix="kj-pg-"))
+    workdir.chmod(0o755)
+    server = ThrowawayPostgres(workdir).start()
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)

@@ -2,6 +2,8 @@
 company scoping, which every domain uses, are in app.core.auth)."""
 from __future__ import annotations
 
+from functools import cache
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
@@ -33,20 +35,27 @@ def init_login(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load(identity: str):
-        from sqlalchemy.orm import joinedload
-
-        from app.accounts.models import Membership, User
-
         user_id, _, token = identity.partition(":")
-        if not (user_id.isascii() and user_id.isdigit()) or not token:
+        if not (user_id.isascii() and user_id.isdigit()) or not token or int(user_id) > 2**31 - 1:
             return None
         # One query per request: every page shows the user's company and role.
-        user = db.session.get(User, int(user_id), options=[
-            joinedload(User.memberships).joinedload(Membership.company)])
+        user = db.session.execute(_user_statement(), {"user_id": int(user_id)}).unique().scalar_one_or_none()
         # A cookie minted before logout or a password change carries a stale token.
         if user is None or not user.active or user.session_token != token:
             return None
         return user
+
+
+@cache
+def _user_statement():
+    """The signed-in user with memberships and company, built once: it runs on every request."""
+    from sqlalchemy import Integer, bindparam, select
+    from sqlalchemy.orm import joinedload
+
+    from app.accounts.models import Membership, User
+
+    return (select(User).options(joinedload(User.memberships).joinedload(Membership.company))
+            .where(User.id == bindparam("user_id", type_=Integer)))
 
 
 def _local_path(url: str | None) -> str | None:

@@ -107,10 +107,15 @@ class TaxCategory(TimestampMixin, db.Model):
 class Product(TimestampMixin, db.Model):
     __tablename__ = "products"
     __table_args__ = (
-        Index("ix_products_best_landed", "best_landed_fen"),
-        Index("ix_products_category_best", "category", "best_landed_fen"),
+        # Search pages walk products cheapest first, by id within a price (keyset paging).
+        Index("ix_products_best_landed", "best_landed_fen", "id"),
+        Index("ix_products_category_best", "category", "best_landed_fen", "id"),
         # Search matches brands case-insensitively.
         Index("ix_products_brand_lower", text("lower(brand)")),
+        # Substring search in any language ("面霜" in "保湿面霜"): a trigram index serves the
+        # LIKE on PostgreSQL (the SQLite development database scans).
+        Index("ix_products_search_text_trgm", "search_text", postgresql_using="gin",
+              postgresql_ops={"search_text": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

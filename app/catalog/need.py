@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from app.core import money, numbers
 from app.catalog.choices import CATEGORIES, COUNTRIES
 from app.catalog.compare import ANY, SORT_KEYS, Need
-from app.catalog.queries import SearchFilters
+from app.catalog.queries import SearchFilters, decode_cursor
 
 MAX_QUANTITY = 1_000_000
 
@@ -96,5 +96,6 @@ def parse_search(args: Mapping[str, str]) -> tuple[SearchFilters, dict[str, str]
     filters = SearchFilters(
         q=(args.get("q") or "").strip()[:100], brand=(args.get("brand") or "").strip()[:80], gtin=gtin,
         category=category, country=country, min_fen=_yuan(args, "min_price", errors),
-        max_fen=_yuan(args, "max_price", errors), page=_int(args, "page", 1, 1, 100_000, errors))
+        max_fen=_yuan(args, "max_price", errors), after=decode_cursor(args.get("after") or ""),
+        shown=_int(args, "shown", 0, 0, 10_000_000, errors) if args.get("after") else 0)
     return filters, errors

@@ -1,13 +1,12 @@
 """Read-only catalog queries. Each page loads what it shows in a fixed number of queries."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cache
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, Integer, Select, bindparam, func, select
+from sqlalchemy import BigInteger, Date, Integer, Select, Text, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from app.catalog.compare import OfferFacts
@@ -82,11 +81,15 @@ def offer_facts(product_id: int, day: date) -> list[OfferFacts]:
     return [facts_from_row(r) for r in rows]
 
 
+@cache
+def _product_with_tax_statement() -> Select:
+    return (select(Product).join(Product.tax_category).options(contains_eager(Product.tax_category))
+            .where(Product.id == bindparam("product_id", type_=Integer)))
+
+
 def product_with_tax(product_id: int) -> Product | None:
-    """The product and its tax category in one query."""
-    stmt = (select(Product).join(Product.tax_category).options(contains_eager(Product.tax_category))
-            .where(Product.id == product_id))
-    return db.session.scalar(stmt)
+    """The product and its tax category in one query (a statement built once)."""
+    return db.session.scalar(_product_with_tax_statement(), {"product_id": product_id})
 
 
 def fx_in_force(currency: str, day: date) -> FxRate | None:
@@ -110,7 +113,9 @@ class SearchFilters:
     country: str = ""
     min_fen: int | None = None
     max_fen: int | None = None
-    page: int = 1
+    # Keyset: the last row of the previous page, (best landed fen or None, product id).
+    after: tuple[int | None, int] | None = None
+    shown: int = 0  # how many products the pages before this one showed (for "21–40")
 
 
 @dataclass(frozen=True)
@@ -123,9 +128,8 @@ class SearchHit:
 @dataclass(frozen=True)
 class SearchPage:
     hits: list[SearchHit]
-    total: int
-    page: int
-    pages: int
+    first: int            # 1-based number of the first hit on this page
+    more: str | None      # the cursor of the next page, None on the last
 
 
 def _like(text: str) -> str:
@@ -133,46 +137,103 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def search(f: SearchFilters) -> SearchPage:
-    """One page of active products matching every filter, cheapest landed unit first: two queries.
+def encode_cursor(fen: int | None, product_id: int) -> str:
+    return f"{'n' if fen is None else fen}.{product_id}"
 
-    The page query walks products in best-price order and stops after the page, then joins
-    only those rows to their best offer and its supplier; a second query counts the matches
-    (a plain scan, cheaper than counting inside the ordered walk). The best landed price is
-    the stored per-product value, so neither query grows with the number of offers.
+
+def decode_cursor(raw: str) -> tuple[int | None, int] | None:
+    """The (fen or None, id) a cursor names, or None for anything that is not one."""
+    fen, sep, ident = (raw or "").partition(".")
+    if not sep or not ident.isascii() or not ident.isdigit() or len(raw) > 40:
+        return None
+    if fen == "n":
+        return None, int(ident)
+    if not fen.isascii() or not fen.isdigit():
+        return None
+    return int(fen), int(ident)
+
+
+@cache
+def _search_statement(q: bool, brand: bool, gtin: bool, category: bool, country: bool, min_fen: bool,
+                      max_fen: bool, after: str | None) -> Select:
+    """One statement per combination of filters in use, built once: values are bound at
+    run time, so a search neither builds nor compiles SQL again.
+
+    Products come cheapest landed unit first, those without a price last, by id within a
+    price: the order of the (best_landed_fen, id) index, which keyset paging walks
+    without counting or skipping rows. The text filter is a LIKE on the lower-cased
+    search text, which a trigram index serves on PostgreSQL.
     """
-    matching = select(Product.id, Product.best_landed_fen).where(Product.active.is_(True))
-    if f.q.strip():
-        matching = matching.where(Product.search_text.like(_like(f.q.strip().lower()), escape="\\"))
-    if f.brand.strip():
-        matching = matching.where(func.lower(Product.brand) == f.brand.strip().lower())
-    if f.gtin.strip():
-        matching = matching.where(Product.gtin == f.gtin.strip())
-    if f.category:
-        matching = matching.where(Product.category == f.category)
-    if f.country:
-        # Codes are two letters separated by spaces, so a substring match is exact.
-        matching = matching.where(Product.supplier_countries.contains(f.country, autoescape=True))
-    if f.min_fen is not None:
-        matching = matching.where(Product.best_landed_fen >= f.min_fen)
-    if f.max_fen is not None:
-        matching = matching.where(Product.best_landed_fen <= f.max_fen)
-    page = max(f.page, 1)
-    picked = (matching.order_by(Product.best_landed_fen.asc().nulls_last(), Product.id)
-              .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE).subquery("picked"))
     best = aliased(Offer)
     best_supplier = aliased(Supplier)
-    stmt = (
-        select(Product, best_supplier.name, best.currency)
-        .join(picked, picked.c.id == Product.id)
-        .outerjoin(best, best.id == Product.best_offer_id)
-        .outerjoin(best_supplier, best_supplier.id == best.supplier_id)
-        .order_by(picked.c.best_landed_fen.asc().nulls_last(), Product.id)
-    )
-    rows = db.session.execute(stmt).all()
-    total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-    hits = [SearchHit(r[0], r[1], r[2]) for r in rows]
-    return SearchPage(hits, total, page, max(math.ceil(total / PAGE_SIZE), 1))
+    stmt = (select(Product, best_supplier.name, best.currency)
+            .outerjoin(best, best.id == Product.best_offer_id)
+            .outerjoin(best_supplier, best_supplier.id == best.supplier_id)
+            .where(Product.active.is_(True)))
+    if q:
+        stmt = stmt.where(Product.search_text.like(bindparam("q", type_=Text), escape="\\"))
+    if brand:
+        stmt = stmt.where(func.lower(Product.brand) == bindparam("brand", type_=Text))
+    if gtin:
+        stmt = stmt.where(Product.gtin == bindparam("gtin", type_=Text))
+    if category:
+        stmt = stmt.where(Product.category == bindparam("category", type_=Text))
+    if country:
+        # Codes are two letters separated by spaces, so a substring match is exact.
+        stmt = stmt.where(Product.supplier_countries.like(bindparam("country", type_=Text)))
+    if min_fen:
+        stmt = stmt.where(Product.best_landed_fen >= bindparam("min_fen", type_=BigInteger))
+    if max_fen:
+        stmt = stmt.where(Product.best_landed_fen <= bindparam("max_fen", type_=BigInteger))
+    after_id = bindparam("after_id", type_=Integer)
+    if after == "priced":
+        after_fen = bindparam("after_fen", type_=BigInteger)
+        stmt = stmt.where(or_(Product.best_landed_fen > after_fen,
+                              and_(Product.best_landed_fen == after_fen, Product.id > after_id),
+                              Product.best_landed_fen.is_(None)))
+    elif after == "unpriced":
+        stmt = stmt.where(Product.best_landed_fen.is_(None), Product.id > after_id)
+    return (stmt.order_by(Product.best_landed_fen.asc().nulls_last(), Product.id)
+            .limit(bindparam("limit", type_=Integer)))
+
+
+def search(f: SearchFilters) -> SearchPage:
+    """One page of active products matching every filter, cheapest landed unit first: one query.
+
+    It asks for one row more than a page to know whether there is a next one, instead of
+    counting every match; the best landed price is the stored per-product value, so the
+    query does not grow with the number of offers.
+    """
+    params: dict[str, object] = {"limit": PAGE_SIZE + 1}
+    if f.q.strip():
+        params["q"] = _like(f.q.strip().lower())
+    if f.brand.strip():
+        params["brand"] = f.brand.strip().lower()
+    if f.gtin.strip():
+        params["gtin"] = f.gtin.strip()
+    if f.category:
+        params["category"] = f.category
+    if f.country:
+        params["country"] = f"%{f.country}%"
+    if f.min_fen is not None:
+        params["min_fen"] = f.min_fen
+    if f.max_fen is not None:
+        params["max_fen"] = f.max_fen
+    after = None
+    if f.after is not None:
+        after = "unpriced" if f.after[0] is None else "priced"
+        params["after_id"] = f.after[1]
+        if f.after[0] is not None:
+            params["after_fen"] = f.after[0]
+    stmt = _search_statement("q" in params, "brand" in params, "gtin" in params, "category" in params,
+                             "country" in params, "min_fen" in params, "max_fen" in params, after)
+    rows = db.session.execute(stmt, params).all()
+    hits = [SearchHit(r[0], r[1], r[2]) for r in rows[:PAGE_SIZE]]
+    more = None
+    if len(rows) > PAGE_SIZE:
+        last = hits[-1].product
+        more = encode_cursor(last.best_landed_fen, last.id)
+    return SearchPage(hits, f.shown + 1, more)
 
 
 # --- price history -----------------------------------------------------------------------
@@ -186,24 +247,42 @@ class HistoryPoint:
 def price_history(product_id: int, days: int, today: date) -> dict[int, list[HistoryPoint]]:
     """Per offer, the unit price in CNY for each recorded day of the last `days` days.
 
-    One query: each point is converted at the FX rate in force on its own day.
+    Two queries: the points, and the FX rates in force over the period (the last one
+    before it too); each point is converted at the rate in force on its own day. Looking
+    the rate up per point in SQL cost a subquery per point.
     """
+    from bisect import bisect_right
+
+    from app.core.money import fen_converter
+
     since = today - timedelta(days=days - 1)
-    fx_rate, _ = fx_columns(Offer.currency, PricePoint.day)
-    stmt = (
-        select(PricePoint.offer_id, PricePoint.day, PricePoint.unit_price_minor, Offer.currency, fx_rate)
+    points = db.session.execute(
+        select(PricePoint.offer_id, PricePoint.day, PricePoint.unit_price_minor, Offer.currency)
         .join(Offer, Offer.id == PricePoint.offer_id)
         .where(Offer.product_id == product_id, PricePoint.day >= since, PricePoint.day <= today)
-        .order_by(PricePoint.offer_id, PricePoint.day)
-    )
-    from app.core.money import round_half_up, to_fen
-
+        .order_by(PricePoint.offer_id, PricePoint.day)).all()
+    currencies = {p[3] for p in points} - {"CNY"}
+    rates: dict[str, tuple[list[date], list[Decimal]]] = {}
+    if currencies:
+        start = (select(func.max(FxRate.day)).where(FxRate.currency.in_(currencies), FxRate.day <= since)
+                 .scalar_subquery())
+        for currency, day, rate in db.session.execute(
+                select(FxRate.currency, FxRate.day, FxRate.rate)
+                .where(FxRate.currency.in_(currencies), FxRate.day <= today,
+                       FxRate.day >= func.coalesce(start, since))
+                .order_by(FxRate.currency, FxRate.day)):
+            days_, values = rates.setdefault(currency, ([], []))
+            days_.append(day)
+            values.append(rate)
     series: dict[int, list[HistoryPoint]] = {}
-    for offer_id, day, minor, currency, rate in db.session.execute(stmt):
+    for offer_id, day, minor, currency in points:
         if currency == "CNY":
-            rate = Decimal(1)
-        if rate is None:
-            continue
-        fen = round_half_up(to_fen(minor, currency, Decimal(rate)))
-        series.setdefault(offer_id, []).append(HistoryPoint(day, fen))
+            rate = _ONE
+        else:
+            days_, values = rates.get(currency, ([], []))
+            at = bisect_right(days_, day)
+            if at == 0:
+                continue  # no rate in force yet on that day
+            rate = values[at - 1]
+        series.setdefault(offer_id, []).append(HistoryPoint(day, fen_converter(currency, rate)(minor)))
     return series

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 from typing import Any
 
@@ -29,12 +30,12 @@ from app.core.errors import DomainError
 from app.extensions import db
 
 
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
 def today() -> date:
     """The business day in China, which is when prices and FX rates change."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return datetime.now(CHINA).date()
 
 
 # --- derived best price -------------------------------------------------------------------

@@ -12,6 +12,7 @@ from app.catalog.need import parse_need, parse_search, parse_sort
 from app.catalog.services import today
 from app.core import money
 from app.core.htmx import render
+from app.core.i18n import translated
 from app.extensions import db
 
 bp = Blueprint("catalog", __name__)
@@ -20,12 +21,9 @@ HISTORY_RANGES = (30, 90, 180)
 
 
 def _vocab() -> dict:
-    # Translated once per request: a comparison may show the same labels hundreds of times.
-    def plain(mapping: dict) -> dict:
-        return {k: str(v) for k, v in mapping.items()}
-
-    return {"CATEGORIES": plain(CATEGORIES), "COUNTRIES": plain(COUNTRIES), "FULFILMENT": plain(FULFILMENT),
-            "REGIMES": plain(REGIMES), "locale": str(get_locale() or "zh_CN"), "texts": texts}
+    return {"CATEGORIES": translated(CATEGORIES), "COUNTRIES": translated(COUNTRIES),
+            "FULFILMENT": translated(FULFILMENT), "REGIMES": translated(REGIMES),
+            "locale": str(get_locale() or "zh_CN"), "texts": texts}
 
 
 @bp.get("/landed-cost")

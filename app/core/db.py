@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, Response, g, has_request_context
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import DomainError
@@ -99,7 +100,50 @@ def cli_command(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _check_connections_cheaply(engine: Engine, idle_seconds: float) -> None:
+    """Make sure a pooled connection is alive before a request uses it, without a round trip.
+
+    A ping on every checkout (pool_pre_ping) costs a round trip per request. Instead: an
+    idle connection must have nothing to read, so a socket that is readable at checkout
+    carries the server's goodbye (a restart, an idle timeout) or its EOF: that connection
+    is replaced. One that idled longer than `idle_seconds` (whose peer may have vanished
+    without a word) is pinged as before. Either way the pool hands out a working one.
+    """
+    import select
+    import time
+
+    from sqlalchemy import event, exc
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_connection, record) -> None:
+        record.info["kj_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, proxy) -> None:
+        fileno = getattr(dbapi_connection, "fileno", None)
+        if fileno is None:  # SQLite: nothing to lose
+            return
+        try:
+            readable, _, _ = select.select([fileno()], [], [], 0)
+            if readable:
+                raise exc.DisconnectionError("the server closed this connection while it was idle")
+            since = record.info.get("kj_idle_since")
+            if since is not None and time.monotonic() - since > idle_seconds:
+                cursor = dbapi_connection.cursor()
+                cursor.execute("SELECT 1")
+                cursor.close()
+        except exc.DisconnectionError:
+            raise
+        except Exception as e:  # the connection is gone: the pool makes a new one
+            raise exc.DisconnectionError() from e
+
+
 def init_app(app: Flask) -> None:
+    idle = float(app.config.get("DB_PING_IDLE_SECONDS", 30))
+    with app.app_context():
+        for engine in db.engines.values():
+            _check_connections_cheaply(engine, idle)
+
     @app.after_request
     def _end_of_request(response: Response) -> Response:
         decision = g.pop(_DECISION, None)

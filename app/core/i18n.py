@@ -37,3 +37,19 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+_translated: dict[tuple[int, str], dict] = {}
+
+
+def translated(mapping: dict) -> dict:
+    """`mapping` with its lazy labels rendered in the request's language, worked out once
+    per language: vocabularies (countries, categories) are fixed while the process runs,
+    and a page may show the same labels hundreds of times."""
+    from flask_babel import get_locale
+
+    key = (id(mapping), str(get_locale() or ""))
+    found = _translated.get(key)
+    if found is None:
+        found = _translated[key] = {k: str(v) for k, v in mapping.items()}
+    return found

@@ -44,3 +44,28 @@ def test_rq_cron_registers_each_periodic_job_exactly_once(redis_url):
         jobs = {job.func: job for job in scheduler.get_jobs()}
     assert jobs[sweep].interval == 60
     assert jobs[daily_refresh].cron == "5 0 * * *"
+
+
+def test_a_database_restart_costs_no_request(make_app, throwaway_postgres):
+    # Connections are no longer pinged on every checkout; one that sat idle is checked
+    # first, so the first request after a restart gets a fresh connection, not an error.
+    app = make_app(SQLALCHEMY_DATABASE_URI=throwaway_postgres.url)
+    client = app.test_client()
+    assert client.get("/healthz").get_json()["db"] == "ok"
+    throwaway_postgres.restart()
+    assert client.get("/healthz").get_json()["db"] == "ok"
+    assert client.get("/healthz").get_json()["db"] == "ok"
+
+
+def test_a_busy_connection_is_not_pinged(make_app, throwaway_postgres, monkeypatch):
+    import psycopg
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=throwaway_postgres.url)
+    client = app.test_client()
+    client.get("/healthz")
+    sent = []  # every statement psycopg sends on a cursor, the pool's pings included
+    real = psycopg.Cursor.execute
+    monkeypatch.setattr(psycopg.Cursor, "execute", lambda self, query, *a, **k: sent.append(str(query)) or real(self, query, *a, **k))
+    for _ in range(3):
+        client.get("/healthz")
+    assert sent == ["SELECT 1"] * 3, "one statement per request: no ping round trip"

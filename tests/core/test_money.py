@@ -58,3 +58,9 @@ def test_allocate_always_adds_up_and_stays_within_a_unit(total, weights):
 def test_round_to_total_keeps_each_line_closest():
     # goods 26712.75 and shipping 5698.72 fen make a dutiable value of 32411 fen
     assert money.round_to_total([Decimal("26712.75"), Decimal("5698.72"), Decimal(0)], 32411) == [26713, 5698, 0]
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12), st.sampled_from(["USD", "JPY", "CNY", "KRW"]),
+       st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal(100000), places=8))
+def test_the_fast_converter_rounds_exactly_as_round_half_up(minor, code, rate):
+    assert money.fen_converter(code, rate)(minor) == money.round_half_up(money.to_fen(minor, code, rate))
