@@ -93,6 +93,9 @@ def session_cookie(base: str) -> str:
     r = s.post(base + "/login", data={**BUYER, "csrf_token": csrf_token(s.get(base + "/login").text)},
                allow_redirects=False)
     assert r.status_code == 303, r.status_code
+    # A browser keeps the cookie the first signed-in page sets (it adds the CSRF secret);
+    # replaying the login's cookie would make every request set it again.
+    s.get(base + "/")
     return "; ".join(f"{k}={v}" for k, v in s.cookies.items())
 
 
