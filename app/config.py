@@ -122,6 +122,13 @@ def load() -> dict[str, object]:
         "LOGIN_LIMIT_PER_IP": env("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
         "INVITATION_DAYS": env_int("INVITATION_DAYS", 7),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Encrypts identity numbers in the database (Fernet key); derived from SECRET_KEY in development.
+        "FIELD_ENCRYPTION_KEY": env("FIELD_ENCRYPTION_KEY"),
+        # How long an order waits for its payment before it is closed.
+        "ORDER_PAYMENT_MINUTES": env_int("ORDER_PAYMENT_MINUTES", 30),
+        # The customs office and the merchant's customs registration (customs declarations).
+        "CUSTOMS_OFFICE": env("CUSTOMS_OFFICE", "GUANGZHOU_ZS"),
+        "MCH_CUSTOMS_NO": env("MCH_CUSTOMS_NO", "4403169D3W"),
         # How many reverse proxies in front of gunicorn set X-Forwarded-*; rate limits and
         # WeChat's spbill_create_ip need the client's own address, not the proxy's.
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 1 if production else 0),
@@ -167,6 +174,8 @@ def production_problems(cfg: Mapping[str, object]) -> list[str]:
             problems.append(f"{name} is not set")
         elif value == dev_value:
             problems.append(f"{name} is the public development value")
+    if not cfg.get("FIELD_ENCRYPTION_KEY"):
+        problems.append("FIELD_ENCRYPTION_KEY is not set (identity numbers are encrypted with it)")
     if str(cfg.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL")
     return problems

@@ -3,15 +3,16 @@
 Other domains use:
     models: Company, User, Membership, BuyerRole, StaffRole
     recipient(user)          the notification layer's Recipient for a user (or None)
+    set_wechat_openid(user, openid)
     find_user_by_email(email)
 """
 from __future__ import annotations
 
 from flask import Flask
 
-from app.accounts.services import find_user_by_email, recipient
+from app.accounts.services import find_user_by_email, recipient, set_wechat_openid
 
-__all__ = ["find_user_by_email", "recipient", "register"]
+__all__ = ["find_user_by_email", "recipient", "register", "set_wechat_openid"]
 
 
 def register(app: Flask) -> None:

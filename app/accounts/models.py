@@ -60,6 +60,8 @@ class User(TimestampMixin, db.Model):
     # leads to exactly one account. Optional SMS go only to a verified number.
     verified_phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     phone_verified_at: Mapped[datetime | None]
+    # Who this user is to WeChat Pay's JSAPI (learnt through WeChat OAuth when they pay in WeChat).
+    wechat_openid: Mapped[str | None] = mapped_column(String(64))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", lazy="selectin", order_by="Membership.id"

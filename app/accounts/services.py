@@ -81,6 +81,12 @@ def set_language(user: User, language: str) -> None:
     db.session.flush()
 
 
+def set_wechat_openid(user: User, openid: str) -> None:
+    """Keep who the user is to WeChat Pay (JSAPI needs it for every payment in WeChat)."""
+    user.wechat_openid = openid[:64]
+    db.session.flush()
+
+
 def recipient(user: User):
     """Who `user` is to the notification layer: their number, language and whether they
     proved they hold it; None when they have no usable number or are deactivated."""

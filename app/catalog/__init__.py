@@ -6,18 +6,23 @@ Other domains use:
     parse_need(args, today)                           a buyer's need from query parameters
     today()                                           the business day in China
     calculator, texts                                 the landed-cost calculator and its wording
+    quote([(offer_id, quantity)], day) -> {offer_id: Quote}   offers priced for an order
+    Regime, RETAIL_TRANSACTION_LIMIT_FEN, RETAIL_ANNUAL_LIMIT_FEN
 """
 from __future__ import annotations
 
 from flask import Flask
 
 from app.catalog import calculator, texts
+from app.catalog.landed_cost import RETAIL_ANNUAL_LIMIT_FEN, RETAIL_TRANSACTION_LIMIT_FEN, LandedCost, Regime
 from app.catalog.need import parse_need
 from app.catalog.pages import comparison
 from app.catalog.pages import row_json as offer_json
+from app.catalog.quotes import Quote, quote
 from app.catalog.services import today
 
-__all__ = ["calculator", "comparison", "offer_json", "parse_need", "register", "texts", "today"]
+__all__ = ["RETAIL_ANNUAL_LIMIT_FEN", "RETAIL_TRANSACTION_LIMIT_FEN", "LandedCost", "Quote", "Regime", "calculator",
+           "comparison", "offer_json", "parse_need", "quote", "register", "texts", "today"]
 
 
 def register(app: Flask) -> None:

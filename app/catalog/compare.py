@@ -120,7 +120,8 @@ def landed(f: OfferFacts, quantity: int, rates: TaxRates, ytd_fen: int = 0) -> L
                    ytd_fen=ytd_fen)
 
 
-def _reasons(f: OfferFacts, need: Need, arrival: date) -> list[tuple[str, dict]]:
+def unmet(f: OfferFacts, need: Need, arrival: date) -> list[tuple[str, dict]]:
+    """Why this offer cannot serve `need` (codes and values for the wording), empty when it can."""
     q, reasons = need.quantity, []
     if not (f.valid_from <= need.today and (f.valid_to is None or need.today <= f.valid_to)):
         reasons.append(("price_not_valid", {"valid_from": f.valid_from, "valid_to": f.valid_to}))
@@ -148,7 +149,7 @@ def rank(offers: list[OfferFacts], rates: TaxRates, need: Need) -> list[Row]:
     rows: list[Row] = []
     for f in offers:
         arrival = need.today + timedelta(days=f.lead_time_days)
-        reasons = _reasons(f, need, arrival)
+        reasons = unmet(f, need, arrival)
         cost = None
         if f.fx_rate is not None:
             try:

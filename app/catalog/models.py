@@ -62,6 +62,7 @@ class Supplier(TimestampMixin, db.Model):
         CheckConstraint("lead_min_days >= 0 AND lead_max_days >= lead_min_days", name="lead_range"),
         CheckConstraint("on_time_rate >= 0 AND on_time_rate <= 1", name="on_time_rate"),
         CheckConstraint("rating >= 0 AND rating <= 5", name="rating"),
+        CheckConstraint("commission_rate >= 0 AND commission_rate < 1", name="commission_rate"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +75,9 @@ class Supplier(TimestampMixin, db.Model):
     lead_max_days: Mapped[int]
     on_time_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))        # 0.9650 = 96.5 %
     rating: Mapped[Decimal] = mapped_column(Numeric(2, 1))              # 0.0 – 5.0
+    # The platform's commission on what the supplier is paid for (goods, shipping, insurance).
+    commission_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.05"),
+                                                     server_default="0.05")
     active: Mapped[bool] = mapped_column(default=True)
 
     offers: Mapped[list[Offer]] = relationship(back_populates="supplier")

@@ -1,7 +1,7 @@
 """Which language and time zone a request is served in."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 LANG_COOKIE = "kj_lang"
@@ -22,7 +22,13 @@ def supported(code: str | None) -> str | None:
 
 
 def chosen_language() -> str:
-    """The signed-in user's choice, else the cookie, else Chinese (the portal's default)."""
+    """The signed-in user's choice, else the cookie, else Chinese (the portal's default).
+
+    Outside a request (a job, a command) it is the default: whoever renders text for a
+    particular person there says which language with `force_locale`.
+    """
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if getattr(current_user, "is_authenticated", False):
         chosen = supported(current_user.language)
         if chosen:

@@ -40,3 +40,32 @@ def normalize_phone(raw: str) -> str | None:
     if digits.startswith("+86") and not _CN_MOBILE.match(digits[3:]):
         return None
     return digits if _E164.match(digits) else None
+
+
+# GB 11643-1999: 17 digits, then a check character from a weighted sum modulo 11.
+_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_ID_CHECK = "10X98765432"
+
+
+def cn_id_check_char(first17: str) -> str:
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+def normalize_cn_id(raw: str) -> str | None:
+    """A resident identity card number (18 characters, GB 11643 check character), upper-cased;
+    None when it is not one. Full-width characters, as input methods type them, count."""
+    text = re.sub(r"\s", "", unicodedata.normalize("NFKC", raw or "")).upper()
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", text):
+        return None
+    from datetime import date
+
+    try:
+        date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        return None
+    return text if cn_id_check_char(text[:17]) == text[17] else None
+
+
+def mask_cn_id(number: str) -> str:
+    """How an identity number is shown: its first and last four characters."""
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]

@@ -1,1 +1,43 @@
-"""Payments: the gateway protocol and the WeChat Pay adapter (nothing runs at import)."""
+"""Payments through WeChat Pay: the gateway (the only user of wechatpy), charges and their
+attempts, the one apply function for notifies and polls, refunds, and callbacks.
+
+Other domains use:
+    open_charge(owner_type, owner_id, ...)   what an order is to be paid
+    register_owner(app, owner_type, on_paid=..., on_closed=...)
+    prepay(charge, trade_type, ...)          a QR code, a JSAPI prepay or an H5 link
+    request_close(charge_id, reason)         close with WeChat first (a cancel)
+    charge_for(owner_type, owner_id), payments_of, queries_of, refunds_of, callbacks_for
+    gateway(), Paid, TradeType
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.payments.gateway import TradeType
+from app.payments.models import Attempt, AttemptStatus, Charge, ChargeStatus, Payment, Refund, RefundStatus
+from app.payments.services import (
+    Paid,
+    PaymentUnavailable,
+    charge_for,
+    gateway,
+    new_number,
+    open_charge,
+    payments_of,
+    prepay,
+    queries_of,
+    register_owner,
+    request_close,
+)
+
+__all__ = ["Attempt", "AttemptStatus", "Charge", "ChargeStatus", "Paid", "Payment", "PaymentUnavailable",
+           "Refund", "RefundStatus", "TradeType", "charge_for", "gateway", "new_number", "open_charge", "payments_of",
+           "prepay", "queries_of", "register", "register_owner", "request_close"]
+
+
+def register(app: Flask) -> None:
+    from app.core.jobs import schedule
+    from app.payments import jobs, views
+
+    app.register_blueprint(views.bp)
+    # Polling whose job was lost for good (dead after its retries) starts again.
+    schedule(app, jobs.resume_polling, interval=180, timeout=120)

@@ -152,6 +152,8 @@ class OrderStatus:
     trade_type: str | None = None
     attach: str | None = None
     paid_at: datetime | None = None
+    coupon_fee: int = 0                      # paid with WeChat coupons, within total_fee
+    settlement_total_fee: int | None = None  # total_fee less non-cash coupons, what settles
 
     @property
     def is_paid(self) -> bool:
@@ -269,6 +271,8 @@ class PaymentNotice:
     attach: str | None
     paid_at: datetime | None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    coupon_fee: int = 0
+    settlement_total_fee: int | None = None
 
 
 @dataclass(frozen=True)

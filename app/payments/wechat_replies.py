@@ -94,6 +94,7 @@ def order_status(data: Mapping[str, Any]) -> OrderStatus:
         trade_type=opt(data, "trade_type"),
         attach=opt(data, "attach"),
         paid_at=compact_time(opt(data, "time_end")),
+        coupon_fee=fen(data, "coupon_fee") or 0, settlement_total_fee=fen(data, "settlement_total_fee"),
     )
 
 
@@ -130,6 +131,7 @@ def payment_notice(data: Mapping[str, Any]) -> PaymentNotice:
         openid=need(data, "openid"), trade_type=need(data, "trade_type"),
         bank_type=opt(data, "bank_type") or "", attach=opt(data, "attach"),
         paid_at=compact_time(opt(data, "time_end")), raw=dict(data),
+        coupon_fee=fen(data, "coupon_fee") or 0, settlement_total_fee=fen(data, "settlement_total_fee"),
     )
 
 

@@ -142,6 +142,7 @@ def test_every_model_status_goes_through_its_machine():
     direct = []
     for path in root.rglob("*.py"):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if re.search(r"\.status\s*=\s*[A-Z]\w*Status\.", line) or re.search(r"\.status\s*,.*=\s*\w*Status\.", line):
+            if re.search(r"\.(status|state)\s*=\s*[A-Z]\w*(Status|State)\.", line) or \
+                    re.search(r"\.(status|state)\s*,.*=\s*\w*(Status|State)\.", line):
                 direct.append(f"{path.relative_to(root)}:{n}: {line.strip()}")
     assert not direct, "statuses assigned directly:\n" + "\n".join(direct)
