@@ -8,6 +8,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 HTMX_VERSION := 2.0.8
+# axe-core audits pages in the browser tests only; it lives under tests/, never served.
+AXE_VERSION := 4.14.1
+AXE_JS := tests/e2e/vendor/axe.min.js
 PORT ?= 5000
 
 export REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -33,12 +36,21 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
+# $(call npm-file,PACKAGE,VERSION,PATH IN THE PACKAGE): copy one file of a pinned npm
+# package to the target, without node_modules.
+define npm-file
+	@mkdir -p $(@D)
+	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent $(1)@$(2) >/dev/null) \
+		&& tar -xzf $$tmp/$(1)-$(2).tgz -C $$tmp package/$(3) \
+		&& cp $$tmp/package/$(3) $@ && rm -rf $$tmp
+	@echo "$(1) $(2) -> $@"
+endef
+
 static/vendor/htmx.min.js:
-	@mkdir -p static/vendor
-	@tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent htmx.org@$(HTMX_VERSION) >/dev/null) \
-		&& tar -xzf $$tmp/htmx.org-$(HTMX_VERSION).tgz -C $$tmp package/dist/htmx.min.js \
-		&& cp $$tmp/package/dist/htmx.min.js $@ && rm -rf $$tmp
-	@echo "htmx $(HTMX_VERSION) -> $@"
+	$(call npm-file,htmx.org,$(HTMX_VERSION),dist/htmx.min.js)
+
+$(AXE_JS):
+	$(call npm-file,axe-core,$(AXE_VERSION),axe.min.js)
 
 %.mo: %.po $(VENV)/.installed
 	@$(VENV)/bin/pybabel -q compile -i $< -o $@
@@ -72,7 +84,7 @@ run: services-run setup
 
 # services.sh prints the PostgreSQL URL to use (a throwaway server's when the configured
 # one will not let us in), so the tests run against whatever it found or started.
-test: services-test setup
+test: services-test setup $(AXE_JS)
 	@url=$$(PYTHON_BIN=$(PY) sandbox/services.sh postgres "$(TEST_DATABASE_URL)") && \
 		TEST_DATABASE_URL="$$url" REDIS_URL="$(TEST_REDIS_URL)" $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -89,4 +101,4 @@ extract-%:
 	@$(VENV)/bin/pybabel update -i /tmp/kj-$*.pot -d app/$*/translations -l zh_Hans_CN --no-fuzzy-matching
 
 clean:
-	rm -rf $(VENV) static/vendor $(MO_FILES)
+	rm -rf $(VENV) static/vendor $(AXE_JS) $(MO_FILES)

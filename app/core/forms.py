@@ -1,17 +1,37 @@
-"""What every domain's forms share: the phone validator, text cleaning, and the one way a
-view shows a service's refusal beside the field it is about."""
+"""What every domain's forms share: the base form, the phone validator, text cleaning, and
+the one way a view shows a service's refusal beside the field it is about."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from typing import Any
+
 from flask import flash
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import Field
 from wtforms.validators import ValidationError
+from wtforms.widgets import HiddenInput
 
 from app.core.errors import DomainError
 from app.core.validators import normalize_phone
+
+
+class Form(FlaskForm):
+    """The base of every form in the portal.
+
+    Hidden fields render without an id: nothing labels or targets them, and a page often
+    holds two forms (password and SMS code sign-in) whose `csrf_token` and `next` would
+    otherwise share one id. An id given when rendering still wins.
+    """
+
+    class Meta:
+        def render_field(self, field: Field, render_kw: dict[str, Any]) -> Markup:
+            if isinstance(field.widget, HiddenInput):
+                render_kw = {"id": False, **render_kw}
+            return super().render_field(field, render_kw)  # type: ignore[misc]
 
 
 def phone_number(form: object, field: Field) -> None:

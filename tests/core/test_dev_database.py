@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-
-DEMO_USERS = ["buyer@demo.test", "finance@demo.test", "agent@demo.test", "ops@demo.test", "admin@demo.test"]
+from tests.pages import DEMO_ACCOUNTS, DEMO_PASSWORD, every_page, seed_demo
 
 
 @pytest.fixture
@@ -15,36 +14,18 @@ def dev_app(make_app, tmp_path):
         from flask_migrate import upgrade
 
         upgrade(directory=str(app.root_path + "/../migrations"))
-        for _name, seed in app.extensions["kj_seeders"]:
-            seed()
-            db.session.commit()
+        seed_demo(app)
         yield app
         db.session.remove()
 
 
-def _pages(app) -> list[str]:
-    """Every GET page without path arguments, plus one of each per-product page."""
-    urls = []
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.arguments or rule.endpoint in {"static", "core.hello"}:
-            continue
-        urls.append(rule.rule)
-    from app.catalog.models import Product
-
-    product_id = db.session.scalar(db.select(Product.id).order_by(Product.id))
-    urls += [f"/catalog/products/{product_id}", f"/catalog/products/{product_id}/compare?quantity=3",
-             "/catalog?q=面霜", f"/api/v1/products/{product_id}/offers?quantity=2",
-             "/api/v1/landed-cost?unit_price=12.50&currency=USD&quantity=3&shipping=8&regime=retail&category=COSMETICS"]
-    return urls
-
-
-@pytest.mark.parametrize("email", DEMO_USERS)
+@pytest.mark.parametrize("email", DEMO_ACCOUNTS)
 def test_every_page_works_on_the_development_database(dev_app, email):
     client = dev_app.test_client()  # a PortalClient: POSTs carry the page's CSRF token
-    signed_in = client.post("/login", data={"email": email, "password": "demo-pass-2026"})
+    signed_in = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
     assert signed_in.status_code == 303
     broken = {}
-    for url in _pages(dev_app):
+    for url in every_page(dev_app):
         status = client.get(url).status_code
         if status >= 500:
             broken[url] = status
@@ -61,3 +42,13 @@ def test_sign_up_works_on_the_development_database(dev_app):
     assert client.post("/signup", data=form).status_code == 303
     again = dev_app.test_client()
     assert "该邮箱已注册账户" in again.post("/signup", data=form).get_data(as_text=True)
+
+
+def test_a_page_whose_path_takes_arguments_needs_an_example():
+    """A page added without an example must fail the page walks, not be skipped by them."""
+    from flask import Flask
+
+    other = Flask(__name__)
+    other.add_url_rule("/things/<int:thing_id>", "things.show", lambda thing_id: "")
+    with other.app_context(), pytest.raises(pytest.fail.Exception, match=r"/things/<int:thing_id> \(things\.show\)"):
+        every_page(other)

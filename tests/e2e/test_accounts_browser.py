@@ -45,7 +45,7 @@ def test_members_page_invites_with_htmx_at_phone_width(page: Page, live_server):
     page.get_by_label("邮箱").fill(owner.email)
     page.get_by_label("密码").fill("correct-horse-battery")
     page.get_by_role("button", name="登录").last.click()
-    page.locator("label.nav-burger").click()
+    page.get_by_role("button", name="菜单").click()
     page.get_by_role("navigation").get_by_role("link", name="成员").click()
     page.get_by_label("邮箱").fill("new.buyer@example.test")
     page.evaluate("window.__notReloaded = true")
