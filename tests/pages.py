@@ -21,8 +21,9 @@ from app.extensions import db
 # Every demo login, each a different role or company (password DEMO_PASSWORD).
 DEMO_ACCOUNTS = [email for email, *_ in BUYERS + STAFF]
 
-# Not pages: served files, and the benchmark's bare endpoint.
-NOT_PAGES = {"static", "core.hello"}
+# Not pages: served files, the benchmark's bare endpoint, and WeChat OAuth's way out and back
+# (redirects to WeChat and from it, not something to look at).
+NOT_PAGES = {"static", "core.hello", "payments.oauth_start", "payments.oauth_return"}
 
 EXAMPLES: dict[str, Callable[[], list[str]]] = {}
 

@@ -7,7 +7,7 @@ Other domains use:
     prepay(charge, trade_type, ...)          a QR code, a JSAPI prepay or an H5 link
     request_close(charge_id, reason)         close with WeChat first (a cancel)
     charge_for(owner_type, owner_id), payments_of, queries_of, refunds_of, callbacks_for
-    gateway(), Paid, TradeType
+    get_gateway(), Paid, TradeType
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from app.payments.services import (
     Paid,
     PaymentUnavailable,
     charge_for,
-    gateway,
+    get_gateway,
     new_number,
     open_charge,
     payments_of,
@@ -30,7 +30,7 @@ from app.payments.services import (
 )
 
 __all__ = ["Attempt", "AttemptStatus", "Charge", "ChargeStatus", "Paid", "Payment", "PaymentUnavailable",
-           "Refund", "RefundStatus", "TradeType", "charge_for", "gateway", "new_number", "open_charge", "payments_of",
+           "Refund", "RefundStatus", "TradeType", "charge_for", "get_gateway", "new_number", "open_charge", "payments_of",
            "prepay", "queries_of", "register", "register_owner", "request_close"]
 
 

@@ -47,7 +47,7 @@ def payment_notify(body: bytes, remote_addr: str | None) -> Answer:
         return _refused(callback, "too_large", f"{len(body)} bytes")
     try:
         with db.session.begin_nested():
-            notice = services.gateway().parse_payment_notify(body)
+            notice = services.get_gateway().parse_payment_notify(body)
             callback.out_trade_no, callback.transaction_id = notice.out_trade_no[:32], notice.transaction_id[:32]
             if notice.result_code != "SUCCESS":
                 callback.outcome = "not_paid"
@@ -83,7 +83,7 @@ def refund_notify(body: bytes, remote_addr: str | None) -> Answer:
         return _refused(callback, "bad_notify", "empty or too large")
     try:
         with db.session.begin_nested():
-            notice = services.gateway().parse_refund_notify(body)
+            notice = services.get_gateway().parse_refund_notify(body)
             callback.out_trade_no, callback.transaction_id = notice.out_trade_no[:32], notice.transaction_id[:32]
             refund = db.session.scalar(select(Refund).where(Refund.out_refund_no == notice.out_refund_no)
                                        .with_for_update())

@@ -17,13 +17,13 @@ _KEY = "kj_wechat_oauth"
 
 
 def start(next_url: str):
-    from app.payments.services import gateway
+    from app.payments.services import get_gateway
 
     state = secrets.token_urlsafe(16)
     pending = dict(session.get(_KEY) or {})
     pending[state] = next_url
     session[_KEY] = dict(list(pending.items())[-5:])  # a few tabs at most
-    return redirect(gateway().oauth_url(url_for("payments.oauth_return", _external=True), state))
+    return redirect(get_gateway().oauth_url(url_for("payments.oauth_return", _external=True), state))
 
 
 def finish(code: str, state: str) -> str | None:
@@ -31,7 +31,7 @@ def finish(code: str, state: str) -> str | None:
     when the state is not one this browser started (a forged or stale return)."""
     from app import accounts
     from app.core.errors import DomainError
-    from app.payments.services import PaymentUnavailable, gateway
+    from app.payments.services import PaymentUnavailable, get_gateway
     from flask_babel import lazy_gettext as _l
 
     next_url = (session.get(_KEY) or {}).get(state)
@@ -39,7 +39,7 @@ def finish(code: str, state: str) -> str | None:
         return None
     user = current_user._get_current_object()
     try:
-        identity = gateway().exchange_oauth_code(code)
+        identity = get_gateway().exchange_oauth_code(code)
     except gw.OAuthCodeUsed:
         if user.wechat_openid:  # the first load of this return already did the work
             return next_url

@@ -63,14 +63,14 @@ def send(refund_id: int) -> str:
     (NOTENOUGH), raises for the job to retry; a refusal that retrying cannot mend fails
     the refund with WeChat's reason, for a person.
     """
-    from app.payments.services import gateway
+    from app.payments.services import get_gateway
 
     refund = _lock(refund_id)
     if refund.status != RefundStatus.APPROVED:
         return refund.status.value
     payment = db.session.get(Payment, refund.payment_id)
     try:
-        accepted = gateway().refund(gw.RefundRequest(
+        accepted = get_gateway().refund(gw.RefundRequest(
             out_refund_no=refund.out_refund_no, total_fee=payment.total_fee, refund_fee=refund.amount_fen,
             transaction_id=payment.transaction_id, refund_desc=refund.reason[:80]))
     except gw.GatewayUnavailable:
@@ -109,13 +109,13 @@ def settle(refund: Refund, status: gw.RefundState, succeeded_at: datetime | None
 
 def check(refund_id: int) -> str:
     """Ask WeChat how a processing refund stands; raises RetryLater while it is processing."""
-    from app.payments.services import gateway
+    from app.payments.services import get_gateway
 
     refund = _lock(refund_id)
     if refund.status != RefundStatus.PROCESSING:
         return refund.status.value
     try:
-        result = gateway().query_refunds(out_refund_no=refund.out_refund_no)
+        result = get_gateway().query_refunds(out_refund_no=refund.out_refund_no)
     except gw.GatewayError as e:
         current_app.logger.info("refund %s query: %s", refund.out_refund_no, e)
         raise jobs.RetryLater(str(e)) from None

@@ -56,7 +56,7 @@ class Mismatch(DomainError):
     status = 409
 
 
-def gateway() -> gw.PaymentGateway:
+def get_gateway() -> gw.PaymentGateway:
     """The configured gateway (WeChat Pay, or the simulator in development), built once per app."""
     from app.payments.wechatpay import gateway_from_config
 
@@ -163,7 +163,7 @@ def prepay(charge: Charge, trade_type: gw.TradeType, *, client_ip: str, openid: 
     db.session.add(attempt)
     db.session.flush()
     try:
-        prepared = gateway().prepay(gw.PrepayRequest(
+        prepared = get_gateway().prepay(gw.PrepayRequest(
             out_trade_no=attempt.out_trade_no, body=charge.body, total_fee=charge.amount_fen,
             trade_type=trade_type, client_ip=client_ip, openid=openid, scene_info=scene_info,
             attach=charge.number, expires_at=charge.expires_at))
@@ -282,7 +282,7 @@ def query(attempt: Attempt, reason: str) -> gw.OrderStatus | None:
     Returns None when WeChat does not answer (kept as such in the history).
     """
     try:
-        status = gateway().query_order(out_trade_no=attempt.out_trade_no)
+        status = get_gateway().query_order(out_trade_no=attempt.out_trade_no)
     except gw.OrderNotFound:
         db.session.add(Query(attempt_id=attempt.id, reason=reason, trade_state="ORDERNOTEXIST"))
         return None
@@ -330,7 +330,7 @@ def close(charge_id: int, reason: str, *, actor_id: int | None = None, now: date
             waiting.append(attempt.created_at + CLOSE_NOT_BEFORE)
             continue
         try:
-            gateway().close_order(attempt.out_trade_no)
+            get_gateway().close_order(attempt.out_trade_no)
         except gw.OrderAlreadyPaid:
             query(attempt, "close")
             if db.session.get(Charge, charge_id).status == ChargeStatus.PAID:

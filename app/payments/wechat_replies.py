@@ -119,16 +119,22 @@ def refund_query(data: Mapping[str, Any]) -> RefundQueryResult:
 
 
 def payment_notice(data: Mapping[str, Any]) -> PaymentNotice:
-    """A signature-checked payment notify dict → PaymentNotice."""
+    """A signature-checked payment notify dict → PaymentNotice.
+
+    A failed payment (result_code FAIL) may come without a transaction, payer or amount
+    paid; those are then empty, and nothing is to be recorded from it.
+    """
+    paid = need(data, "result_code") == "SUCCESS"
+    must = need if paid else (lambda d, n: opt(d, n) or "")
     return PaymentNotice(
         appid=need(data, "appid"), mch_id=need(data, "mch_id"),
         out_trade_no=need(data, "out_trade_no"),
-        transaction_id=need(data, "transaction_id"),
+        transaction_id=must(data, "transaction_id"),
         result_code=need(data, "result_code"),
-        total_fee=need_fen(data, "total_fee"),
-        cash_fee=fen(data, "cash_fee") or need_fen(data, "total_fee"),
+        total_fee=need_fen(data, "total_fee") if paid else (fen(data, "total_fee") or 0),
+        cash_fee=fen(data, "cash_fee") or fen(data, "total_fee") or 0,
         fee_type=opt(data, "fee_type") or "CNY",
-        openid=need(data, "openid"), trade_type=need(data, "trade_type"),
+        openid=must(data, "openid"), trade_type=must(data, "trade_type"),
         bank_type=opt(data, "bank_type") or "", attach=opt(data, "attach"),
         paid_at=compact_time(opt(data, "time_end")), raw=dict(data),
         coupon_fee=fen(data, "coupon_fee") or 0, settlement_total_fee=fen(data, "settlement_total_fee"),
