@@ -20,6 +20,7 @@ from app.catalog import numbers
 from app.catalog.numbers import NumberError
 from app.catalog.models import Offer, Product, Supplier
 from app.catalog.services import record_price_points, refresh_best_prices
+from app.core.db import batches
 from app.core.money import to_major
 from app.extensions import db
 
@@ -175,7 +176,9 @@ def check(content: str, supplier: Supplier, today: date,
     if total > MAX_ROWS:
         return Checked([], [_error(1, "", N_("more than %(n)d rows", n=MAX_ROWS))], total)
     gtins = {(r.get("gtin") or "").strip() for r in raw_rows} - {""}
-    products = dict(db.session.execute(select(Product.gtin, Product.id).where(Product.gtin.in_(gtins))).all()) if gtins else {}
+    products: dict[str, int] = {}
+    for batch in batches(sorted(gtins)):
+        products.update(db.session.execute(select(Product.gtin, Product.id).where(Product.gtin.in_(batch))).all())
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for n, raw in enumerate(raw_rows, start=2):
@@ -210,14 +213,16 @@ def apply(rows: list[dict[str, Any]], supplier: Supplier, today: date) -> tuple[
            for r in rows if r["supplier_sku"] not in existing]
     changed = [{**r, "id": existing[r["supplier_sku"]], "currency": supplier.currency, "active": True}
                for r in rows if r["supplier_sku"] in existing]
-    for start in range(0, len(new), 2000):
-        db.session.execute(insert(Offer), new[start:start + 2000])
-    for start in range(0, len(changed), 2000):
-        db.session.execute(update(Offer), changed[start:start + 2000])
+    for batch in batches(new, per_item=len(new[0]) if new else 1):
+        db.session.execute(insert(Offer), batch)
+    for batch in batches(changed, per_item=len(changed[0]) if changed else 1):
+        db.session.execute(update(Offer), batch)
     db.session.flush()
-    skus = [r["supplier_sku"] for r in rows]
-    offers = db.session.scalars(select(Offer).where(Offer.supplier_id == supplier.id,
-                                                    Offer.supplier_sku.in_(skus))).all()
+    # The supplier's offers, kept to those in the file: no IN list of every SKU.
+    skus = {r["supplier_sku"] for r in rows}
+    offers = [o for o in db.session.execute(
+        select(Offer.id, Offer.supplier_sku, Offer.product_id, Offer.unit_price_minor)
+        .where(Offer.supplier_id == supplier.id)) if o.supplier_sku in skus]
     record_price_points(offers, today)
     refresh_best_prices({o.product_id for o in offers}, today)
     return len(new), len(changed)
