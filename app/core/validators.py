@@ -1,4 +1,4 @@
-"""Checks for Chinese business identifiers and phone numbers."""
+"""Checks for Chinese business identifiers, phone numbers and same-site file paths."""
 from __future__ import annotations
 
 import re
@@ -40,3 +40,20 @@ def normalize_phone(raw: str) -> str | None:
     if digits.startswith("+86") and not _CN_MOBILE.match(digits[3:]):
         return None
     return digits if _E164.match(digits) else None
+
+
+# One segment of a path: letters, digits, "_", "-" and ".", not starting with a dot, so
+# neither "." nor ".." (nor a hidden file) and nothing percent-encoded that could decode
+# into one.
+_PATH_SEGMENT = re.compile(r"[\w-][\w.-]*")
+
+
+def is_static_path(path: str) -> bool:
+    """True for a clean path to a file under /static/ on this site.
+
+    Each segment must be a plain name: no dot segments, no empty ones ("//" would make
+    a browser read the rest as another host), no "%", backslash, query or fragment.
+    """
+    if not path.startswith("/static/"):
+        return False
+    return all(_PATH_SEGMENT.fullmatch(segment) for segment in path[len("/static/"):].split("/"))
