@@ -80,3 +80,16 @@ def test_a_chinese_filename_travels_percent_encoded_with_an_ascii_fallback():
     r = csvio.response("对账单 2026-05.csv", ["a"], [])
     assert r.headers["Content-Disposition"] == (
         "attachment; filename=2026-05.csv; filename*=UTF-8''%E5%AF%B9%E8%B4%A6%E5%8D%95-2026-05.csv")
+
+
+def test_no_other_module_writes_or_reads_csv_on_its_own():
+    """Exports built later (orders, statements, settlement) inherit the formula guard only
+    if they go through csvio, so the csv module is used nowhere else in the portal."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "app"
+    uses_csv = re.compile(r"^\s*(import csv\b|from csv import)|\bcsv\.(writer|DictWriter|reader|DictReader)\b", re.M)
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.name != "csvio.py" and uses_csv.search(p.read_text(encoding="utf-8"))]
+    assert offenders == [], "write and read CSV with app.core.csvio"
