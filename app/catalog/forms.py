@@ -14,6 +14,7 @@ from app.core import money, numbers
 from app.core.forms import Form
 from app.core.numbers import N_
 from app.core.money import MoneyError, minor_digits, to_major
+from app.core.validators import is_static_path
 
 
 def _required() -> InputRequired:
@@ -124,6 +125,11 @@ def _gtin_check(form: Form, field: StringField) -> None:
         raise ValidationError(_l("The check digit does not match; please check the barcode."))
 
 
+def _static_path(form: Form, field: StringField) -> None:
+    if not is_static_path((field.data or "").strip()):
+        raise ValidationError(_l("Use a path under /static/, such as /static/img/products/cream.jpg."))
+
+
 class ProductForm(Form):
     name_zh = StringField(_l("Name (Chinese)"), validators=[_required(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[_required(), Length(max=200)])
@@ -134,8 +140,7 @@ class ProductForm(Form):
     tax_category_id = SelectField(_l("Tax category"), coerce=int, choices=[], validators=[_required()])
     hs_code = StringField(_l("HS code"), validators=[Optional(), Regexp(r"^[0-9]{6,10}$", message=_l("6 to 10 digits."))])
     # Pages allow images from this site only (Content-Security-Policy), so a path under /static/.
-    image_url = StringField(_l("Image address"), validators=[Optional(), Length(max=500), Regexp(
-        r"^/static/[\w./-]+$", message=_l("Use a path under /static/, such as /static/img/products/cream.jpg."))])
+    image_url = StringField(_l("Image address"), validators=[Optional(), Length(max=500), _static_path])
     attributes = TextAreaField(_l("Specification (one “name: value” per line)"), validators=[Optional(), Length(max=4000)])
 
     def __init__(self, *args: Any, tax_categories: list = (), **kwargs: Any) -> None:

@@ -4,12 +4,10 @@ Row numbers count the header as row 1, as a spreadsheet shows them.
 """
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import DecimalException
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -20,6 +18,8 @@ from app.core import money, numbers
 from app.core.numbers import NumberError
 from app.catalog.models import Offer, Product, Supplier
 from app.catalog.services import record_price_points, refresh_best_prices
+from app.core import csvio
+from app.core.db import batches
 from app.core.money import to_major
 from app.extensions import db
 
@@ -148,19 +148,35 @@ def file_problem(content: str) -> str | None:
     return None
 
 
+def _read(content: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and each data row with its row number. Blank lines are skipped but
+    counted, as a spreadsheet counts them; reading stops past MAX_ROWS. Rows stay lists
+    (a third of a dict's memory) until they are checked. Raises csvio.CsvError."""
+    records = csvio.read(content)
+    header = [h.strip() for h in next(records, [])]
+    rows: list[tuple[int, list[str]]] = []
+    for n, cells in enumerate(records, start=2):
+        if cells:
+            rows.append((n, cells))
+            if len(rows) > MAX_ROWS:
+                break
+    return header, rows
+
+
 def check(content: str, supplier: Supplier, today: date,
           progress: Callable[[int, int], None] = lambda done, total: None) -> Checked:
     """Parse and validate the whole file; every bad row is listed with row, column and reason."""
     errors: list[dict[str, Any]] = []
     if (problem := file_problem(content)) is not None:
         return Checked([], [_error(1, "", (problem, {}))], 0)
-    reader = csv.DictReader(io.StringIO(content.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
+    try:
+        header, raw_rows = _read(content)
+    except csvio.CsvError as e:
+        return Checked([], [_error(e.row, "", (e.msgid, e.params))], 0)
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in COLUMNS]
     for c in sorted({c for c in header if header.count(c) > 1}, key=header.index):
-        # DictReader would keep only the last of the two cells, silently.
+        # A row read by column would keep only the last of the two cells, silently.
         errors.append(_error(1, c, N_("column appears more than once")))
     for c in missing:
         errors.append(_error(1, c, N_("required column is missing")))
@@ -168,22 +184,24 @@ def check(content: str, supplier: Supplier, today: date,
         errors.append(_error(1, c, N_("unknown column")))
     if errors:
         return Checked([], errors, 0)
-    raw_rows = list(reader)
     total = len(raw_rows)
     if total == 0:
         return Checked([], [_error(1, "", N_("the file has no rows"))], 0)
     if total > MAX_ROWS:
         return Checked([], [_error(1, "", N_("more than %(n)d rows", n=MAX_ROWS))], total)
-    gtins = {(r.get("gtin") or "").strip() for r in raw_rows} - {""}
-    products = dict(db.session.execute(select(Product.gtin, Product.id).where(Product.gtin.in_(gtins))).all()) if gtins else {}
+    at = header.index("gtin")
+    gtins = {cells[at].strip() for _, cells in raw_rows if len(cells) > at} - {""}
+    products: dict[str, int] = {}
+    for batch in batches(sorted(gtins)):
+        products.update(db.session.execute(select(Product.gtin, Product.id).where(Product.gtin.in_(batch))).all())
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for n, raw in enumerate(raw_rows, start=2):
-        if None in raw:  # more cells than header columns
+    for done, (n, cells) in enumerate(raw_rows, start=1):
+        if len(cells) > len(header):
             errors.append(_error(n, "", N_("more cells than columns")))
         else:
             try:
-                row = _row(raw, supplier.currency, products, today)
+                row = _row(dict(zip(header, cells)), supplier.currency, products, today)
             except RowError as e:
                 errors.append(_error(n, e.column, e.reason))
             except DecimalException:  # a safety net: the parsers above refuse such text first
@@ -196,8 +214,8 @@ def check(content: str, supplier: Supplier, today: date,
                     rows.append(row)
         if len(errors) >= MAX_ERRORS:
             break
-        if n % 500 == 0:
-            progress(n - 1, total)
+        if done % 500 == 0:
+            progress(done, total)
     progress(total, total)
     return Checked(rows if not errors else [], errors, total)
 
@@ -206,37 +224,42 @@ def apply(rows: list[dict[str, Any]], supplier: Supplier, today: date) -> tuple[
     """Create or update the supplier's offers from checked rows; flushes, never commits."""
     existing = dict(db.session.execute(
         select(Offer.supplier_sku, Offer.id).where(Offer.supplier_id == supplier.id)).all())
-    new = [{**r, "supplier_id": supplier.id, "currency": supplier.currency, "active": True}
-           for r in rows if r["supplier_sku"] not in existing]
-    changed = [{**r, "id": existing[r["supplier_sku"]], "currency": supplier.currency, "active": True}
-               for r in rows if r["supplier_sku"] in existing]
-    for start in range(0, len(new), 2000):
-        db.session.execute(insert(Offer), new[start:start + 2000])
-    for start in range(0, len(changed), 2000):
-        db.session.execute(update(Offer), changed[start:start + 2000])
+    new, changed = [], []
+    for r in rows:  # completed in place: a copy of 50,000 rows would double the memory
+        r.update(currency=supplier.currency, active=True)
+        if r["supplier_sku"] in existing:
+            r["id"] = existing[r["supplier_sku"]]
+            changed.append(r)
+        else:
+            r["supplier_id"] = supplier.id
+            new.append(r)
+    for batch in batches(new, per_item=len(new[0]) if new else 1):
+        # Every row names every column (NULL included), so each batch is one executemany.
+        db.session.execute(insert(Offer).execution_options(render_nulls=True), batch)
+    for batch in batches(changed, per_item=len(changed[0]) if changed else 1):
+        db.session.execute(update(Offer), batch)
     db.session.flush()
-    skus = [r["supplier_sku"] for r in rows]
-    offers = db.session.scalars(select(Offer).where(Offer.supplier_id == supplier.id,
-                                                    Offer.supplier_sku.in_(skus))).all()
+    # The supplier's offers, kept to those in the file: no IN list of every SKU.
+    skus = {r["supplier_sku"] for r in rows}
+    offers = [o for o in db.session.execute(
+        select(Offer.id, Offer.supplier_sku, Offer.product_id, Offer.unit_price_minor)
+        .where(Offer.supplier_id == supplier.id)) if o.supplier_sku in skus]
     record_price_points(offers, today)
     refresh_best_prices({o.product_id for o in offers}, today)
     return len(new), len(changed)
 
 
-def export(supplier: Supplier) -> str:
-    """The supplier's offers in the import format, so a price list can be round-tripped."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+def export_rows(supplier: Supplier) -> Iterator[list[Any]]:
+    """The supplier's active offers as rows of COLUMNS, the import format, so that a price
+    list can be exported, edited and imported again."""
     stmt = (select(Offer, Product.gtin).join(Product, Product.id == Offer.product_id)
             .where(Offer.supplier_id == supplier.id, Offer.active.is_(True)).order_by(Offer.supplier_sku))
     for offer, gtin in db.session.execute(stmt):
-        def major(v):
-            return "" if v is None else str(to_major(v, offer.currency))
-        writer.writerow([offer.supplier_sku, gtin or "", major(offer.unit_price_minor), offer.stock,
-                         offer.lead_time_days, offer.moq, offer.order_increment, offer.regime.value,
-                         offer.valid_from.isoformat(), offer.valid_to.isoformat() if offer.valid_to else "",
-                         format_tiers(offer.price_tiers, offer.currency), major(offer.shipping_base_minor),
-                         major(offer.shipping_per_unit_minor), major(offer.shipping_free_over_minor),
-                         str(offer.insurance_rate)])
-    return out.getvalue()
+        def major(v: int | None) -> Decimal | None:
+            return None if v is None else to_major(v, offer.currency)
+        yield [offer.supplier_sku, gtin, major(offer.unit_price_minor), offer.stock,
+               offer.lead_time_days, offer.moq, offer.order_increment, offer.regime.value,
+               offer.valid_from.isoformat(), offer.valid_to.isoformat() if offer.valid_to else None,
+               format_tiers(offer.price_tiers, offer.currency), major(offer.shipping_base_minor),
+               major(offer.shipping_per_unit_minor), major(offer.shipping_free_over_minor),
+               offer.insurance_rate]

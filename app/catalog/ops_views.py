@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +13,7 @@ from flask_login import current_user
 from app.catalog import forms, importer, jobs, ops_queries, services
 from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
 from app.catalog.models import FxRate, ImportStatus, Offer, PriceListImport, Product, Supplier, TaxCategory
+from app.core import csvio
 from app.core.auth import role_required
 from app.core.forms import attempt
 from app.core.htmx import redirect_htmx, render
@@ -170,7 +171,4 @@ def import_status(import_id: int):
 @role_required(*OPS)
 def price_export(supplier_id: int):
     supplier = db.get_or_404(Supplier, supplier_id)
-    body = "\ufeff" + importer.export(supplier)  # the BOM lets Excel read UTF-8
-    filename = f"offers-supplier-{supplier.id}.csv"
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return csvio.response(f"offers-supplier-{supplier.id}.csv", importer.COLUMNS, importer.export_rows(supplier))

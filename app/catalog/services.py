@@ -1,7 +1,7 @@
 """Catalog changes. Each function flushes; the request or the job commits once."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from decimal import Decimal
@@ -26,6 +26,7 @@ from app.catalog.models import (
 )
 from app.catalog.queries import facts_from_row, fx_columns
 from app.core import jobs, states
+from app.core.db import batches
 from app.core.errors import DomainError
 from app.extensions import db
 
@@ -52,12 +53,11 @@ def refresh_best_prices(product_ids: Iterable[int] | None = None, day: date | No
     ids = None if product_ids is None else sorted(set(product_ids))
     if ids is not None and not ids:
         return 0
-    stmt = _offers_for_products(ids, day)
     best: dict[int, tuple[int, int]] = {}
     counts: dict[int, int] = {}
     countries: dict[int, set[str]] = {}
     rates_cache: dict[tuple, TaxRates] = {}
-    for r in db.session.execute(stmt.execution_options(yield_per=batch)):
+    for r in _offer_rows(ids, day, batch):
         counts[r.product_id] = counts.get(r.product_id, 0) + 1
         countries.setdefault(r.product_id, set()).add(r.country)
         facts = facts_from_row(r)
@@ -93,7 +93,14 @@ def refresh_best_prices(product_ids: Iterable[int] | None = None, day: date | No
     return len(updates)
 
 
-def _offers_for_products(ids: list[int] | None, day: date):
+def _offer_rows(ids: list[int] | None, day: date, batch: int) -> Iterator[Any]:
+    # A product's offers all come in one piece, so the ids may be split into IN lists
+    # that each fit in one statement.
+    for piece in ([None] if ids is None else batches(ids)):
+        yield from db.session.execute(_offers_for_products(piece, day).execution_options(yield_per=batch))
+
+
+def _offers_for_products(ids: Sequence[int] | None, day: date):
     fx_rate, fx_day = fx_columns(Offer.currency, day)
     stmt = (
         select(
@@ -221,16 +228,22 @@ def set_active(obj: Any, active: bool) -> None:
         _reprice_category(obj)
 
 
-def record_price_points(offers: Iterable[Offer], day: date) -> None:
-    """Today's unit price for each offer (one row per offer and day; the last change wins)."""
+def record_price_points(offers: Iterable[Any], day: date) -> None:
+    """Today's unit price for each offer (one row per offer and day; the last change wins).
+
+    `offers` are Offers or rows with their `id` and `unit_price_minor`; any number of them
+    (a whole price list) is written in batches that each fit in one statement.
+    """
     rows = [{"offer_id": o.id, "day": day, "unit_price_minor": o.unit_price_minor} for o in offers]
     if not rows:
         return
     if db.engine.dialect.name == "postgresql":
-        stmt = postgresql.insert(PricePoint).values(rows)
+        stmt = postgresql.insert(PricePoint)
         stmt = stmt.on_conflict_do_update(index_elements=["offer_id", "day"],
                                           set_={"unit_price_minor": stmt.excluded.unit_price_minor})
-        db.session.execute(stmt)
+        for batch in batches(rows, per_item=3):
+            # One statement compiled once; SQLAlchemy sends the rows as multi-row VALUES pages.
+            db.session.execute(stmt, batch)
     else:
         for row in rows:
             point = db.session.scalar(select(PricePoint).where(PricePoint.offer_id == row["offer_id"],

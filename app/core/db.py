@@ -10,7 +10,7 @@ transaction (`app.core.jobs`) and leaves only after the commit.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -22,7 +22,24 @@ from app.core.errors import DomainError
 from app.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 _DECISION = "kj_unit_decision"
+
+# PostgreSQL's protocol counts a statement's parameters in 16 bits: 65,535 at most.
+MAX_PARAMETERS = 65_535
+BATCH_PARAMETERS = 20_000   # well under it, and statements SQLAlchemy compiles quickly
+
+
+def batches(items: Sequence[T], per_item: int = 1, parameters: int = BATCH_PARAMETERS) -> Iterator[Sequence[T]]:
+    """Consecutive slices of `items` for statements binding `per_item` parameters for each.
+
+    A bulk write (INSERT … VALUES of many rows) or an IN list sent in one statement fails
+    past PostgreSQL's limit, so every such statement takes its items from here: at most
+    `parameters` (capped at MAX_PARAMETERS) a statement, and at least one item.
+    """
+    size = max(1, min(parameters, MAX_PARAMETERS) // max(per_item, 1))
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _active() -> bool:

@@ -8,6 +8,7 @@ or in the API's one envelope `{"error": {"code", "field", "message"}}`.
 """
 from __future__ import annotations
 
+import traceback
 from typing import Any, ClassVar
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -63,6 +64,30 @@ class Conflict(DomainError):
 class TooMany(DomainError):
     code = "rate_limited"
     status = 429
+
+
+# A failed statement's message carries its whole SQL: megabytes for a bulk write, which
+# would flood the log. Each part of a logged traceback is cut to this many characters.
+LOG_PART_LIMIT = 2_000
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    note = f"… [{len(text):,} characters in all]\n"
+    return text[:max(limit - len(note), 0)] + note
+
+
+def describe(error: BaseException, limit: int = LOG_PART_LIMIT) -> str:
+    """One line naming the error and its message, at most `limit` characters."""
+    return _cut(f"{type(error).__name__}: {error}", limit).rstrip("\n")
+
+
+def bounded_traceback(error: BaseException, part_limit: int = LOG_PART_LIMIT) -> str:
+    """The error's traceback (causes included) as text, each frame and message cut to
+    `part_limit` characters, for logging an error whose message may be huge."""
+    return "".join(_cut(part, part_limit) for part in traceback.format_exception(error)).rstrip("\n")
 
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -145,6 +170,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.error("unhandled error on %s %s\n%s", request.method, request.path, bounded_traceback(error))
         uow.rollback()
         return render_error(InternalServerError.code)

@@ -30,7 +30,7 @@ from sqlalchemy import JSON, Enum, Index, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core import states
-from app.core.errors import DomainError
+from app.core.errors import DomainError, bounded_traceback, describe
 from app.core.models import TimestampMixin, utcnow
 from app.extensions import db
 
@@ -290,10 +290,10 @@ def _failed(intent_id: int, spec: TaskSpec, args: list[Any], error: Exception) -
     if isinstance(error, RetryLater):
         log.info("intent %s (%s): %s; trying again later", intent_id, spec.name, error)
     elif not permanent:
-        log.exception("intent %s (%s) failed", intent_id, spec.name)
+        log.error("intent %s (%s) failed\n%s", intent_id, spec.name, bounded_traceback(error))
     with unit():
         intent = _lock(intent_id, skip_locked=False)
-        intent.last_error = f"{type(error).__name__}: {error}"[:2000]
+        intent.last_error = describe(error)
         if permanent or intent.attempts > spec.retries:
             states.apply(INTENT_MACHINE, intent, IntentStatus.DEAD)
             if spec.on_dead is not None:

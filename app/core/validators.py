@@ -1,4 +1,4 @@
-"""Checks for Chinese business identifiers and phone numbers."""
+"""Checks for Chinese business identifiers, phone numbers and same-site file paths."""
 from __future__ import annotations
 
 import re
@@ -69,3 +69,20 @@ def normalize_cn_id(raw: str) -> str | None:
 def mask_cn_id(number: str) -> str:
     """How an identity number is shown: its first and last four characters."""
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+# One segment of a path: letters, digits, "_", "-" and ".", not starting with a dot, so
+# neither "." nor ".." (nor a hidden file) and nothing percent-encoded that could decode
+# into one.
+_PATH_SEGMENT = re.compile(r"[\w-][\w.-]*")
+
+
+def is_static_path(path: str) -> bool:
+    """True for a clean path to a file under /static/ on this site.
+
+    Each segment must be a plain name: no dot segments, no empty ones ("//" would make
+    a browser read the rest as another host), no "%", backslash, query or fragment.
+    """
+    if not path.startswith("/static/"):
+        return False
+    return all(_PATH_SEGMENT.fullmatch(segment) for segment in path[len("/static/"):].split("/"))

@@ -57,3 +57,11 @@ def always_fails(label: str) -> None:
 @task(on_dead=_dead)
 def refused(label: str) -> None:
     raise DomainError("not allowed")
+
+
+@task(retries=0)
+def oversized_statement(label: str) -> None:
+    """A bulk write past PostgreSQL's 65,535 parameters: its error carries the whole statement."""
+    n = 70_000
+    stmt = text(f"INSERT INTO {TABLE} (label) VALUES " + ", ".join(f"(:l{i})" for i in range(n)))
+    db.session.execute(stmt, {f"l{i}": label for i in range(n)})

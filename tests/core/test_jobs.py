@@ -2,6 +2,7 @@
 swept when Redis was down or the worker died; each task's effect happens once."""
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import uuid
@@ -122,6 +123,22 @@ def test_a_failing_task_is_retried_then_given_up_and_its_domain_told(app, effect
     assert jobs.run(intent.id) == "dead"
     assert _intent("t:broken").status == IntentStatus.DEAD
     assert effects("dead:broken:RuntimeError") == 1
+
+
+def test_a_failure_with_a_huge_message_is_logged_and_kept_bounded(app, effects_table, queue_name, caplog):
+    intent = jobs.after_commit(job_tasks.oversized_statement, "huge", key="t:huge")
+    db.session.commit()
+    with caplog.at_level(logging.INFO, logger="app.core.jobs"):
+        assert jobs.run(intent.id) == "dead"
+    logged = caplog.text
+    # The statement alone is over 700,000 characters; the log says what failed, where, and why.
+    assert f"intent {intent.id} (tests.core.job_tasks:oversized_statement) failed" in logged
+    assert "number of parameters must be between 0 and 65535" in logged
+    assert "job_tasks.py" in logged, "the traceback is still there"
+    assert len(logged) < 20_000, len(logged)
+    last_error = _intent("t:huge").last_error
+    assert "number of parameters must be between 0 and 65535" in last_error and len(last_error) <= 2_000
+    assert effects("huge") == 0
 
 
 def test_a_refusal_in_a_task_is_not_retried(app, effects_table, queue_name):
