@@ -98,7 +98,7 @@ bench: services-test setup
 extract-%:
 	@$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/kj-$*.pot app/$* $$( [ -d templates/$* ] && echo templates/$* ) \
 		$$( [ "$*" = core ] && echo templates/base.html templates/_flash.html templates/_macros templates/errors app/__init__.py )
-	@$(VENV)/bin/pybabel update -i /tmp/kj-$*.pot -d app/$*/translations -l zh_Hans_CN --no-fuzzy-matching
+	@$(VENV)/bin/pybabel update -w 100 -i /tmp/kj-$*.pot -d app/$*/translations -l zh_Hans_CN --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) static/vendor $(AXE_JS) $(MO_FILES)
