@@ -119,8 +119,9 @@ def load() -> dict[str, object]:
         "INVITATION_DAYS": env_int("INVITATION_DAYS", 7),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # How many reverse proxies in front of gunicorn set X-Forwarded-*; rate limits and
-        # WeChat's spbill_create_ip need the client's own address, not the proxy's.
-        "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 1 if production else 0),
+        # WeChat's spbill_create_ip need the client's own address, not the proxy's. Off
+        # unless set: believed without a proxy, the header lets a client pick its address.
+        "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
     }
     # Production never falls back to the development merchant: its key is public.
     for name, default in WECHATPAY_DEV_DEFAULTS.items():
