@@ -4,29 +4,26 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from email_validator import EmailNotValidError, validate_email
-from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo, Length, ValidationError
 
-from app.core.forms import phone_number
+from app.accounts.models import Company, User
+from app.core.forms import Form, fits, phone_number
+from app.core.forms import required as _required
 from app.core.validators import is_valid_uscc
 
 MIN_PASSWORD = 10
 
 
-def _uscc(form: FlaskForm, field: StringField) -> None:
+def _uscc(form: Form, field: StringField) -> None:
     if not is_valid_uscc(field.data or ""):
         raise ValidationError(_l("Enter the 18-character unified social credit code shown on the business licence."))
     field.data = field.data.strip().upper()
 
 
-def _required() -> InputRequired:
-    return InputRequired(message=_l("This field is required."))
-
-
-def _valid_email(form: FlaskForm, field: EmailField) -> None:
+def _valid_email(form: Form, field: EmailField) -> None:
     try:
         # test_environment admits reserved domains such as demo.test used by demo data.
         result = validate_email(field.data or "", check_deliverability=False, test_environment=True)
@@ -36,7 +33,7 @@ def _valid_email(form: FlaskForm, field: EmailField) -> None:
 
 
 def _email() -> list:
-    return [_required(), Length(max=254), _valid_email]
+    return [_required(), fits(User.email), _valid_email]
 
 
 def _new_password(label: object) -> PasswordField:
@@ -46,22 +43,22 @@ def _new_password(label: object) -> PasswordField:
     ])
 
 
-class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[_required(), Length(max=254)])
+class LoginForm(Form):
+    email = EmailField(_l("Email"), validators=[_required(), fits(User.email)])
     password = PasswordField(_l("Password"), validators=[_required()])
     next = HiddenField()
 
 
-class SignupForm(FlaskForm):
-    company_name = StringField(_l("Company name"), validators=[_required(), Length(max=120)])
+class SignupForm(Form):
+    company_name = StringField(_l("Company name"), validators=[_required(), fits(Company.name)])
     credit_code = StringField(_l("Unified social credit code"), validators=[_required(), _uscc])
     contact_phone = StringField(_l("Mobile number"), validators=[_required(), phone_number])
-    name = StringField(_l("Your name"), validators=[_required(), Length(max=80)])
+    name = StringField(_l("Your name"), validators=[_required(), fits(User.name)])
     email = EmailField(_l("Email"), validators=_email())
     password = _new_password(_l("Password"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[_required()])
     new_password = _new_password(_l("New password"))
     confirm = PasswordField(_l("Repeat new password"), validators=[
@@ -71,7 +68,7 @@ class PasswordForm(FlaskForm):
 ROLE_CHOICES = [("buyer", _l("Buyer")), ("finance", _l("Finance")), ("owner", _l("Owner"))]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(_l("Email"), validators=_email())
     phone = StringField(_l("Mobile number (optional)"))
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[_required()])
@@ -83,21 +80,21 @@ class InviteForm(FlaskForm):
             field.data = None
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[_required()])
 
 
-class AcceptInvitationForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[_required(), Length(max=80)])
+class AcceptInvitationForm(Form):
+    name = StringField(_l("Your name"), validators=[_required(), fits(User.name)])
     password = _new_password(_l("Password"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     language = SelectField(choices=[("zh_CN", "中文"), ("en", "English")])
     next = HiddenField()
 
 
-def _code(form: FlaskForm, field: StringField) -> None:
+def _code(form: Form, field: StringField) -> None:
     # NFKC turns full-width digits (１２３) into ASCII; other scripts' digits (١٢٣), which
     # `\d` would accept, are refused here instead of costing one of the code's tries.
     value = re.sub(r"\s", "", unicodedata.normalize("NFKC", field.data or ""))
@@ -106,14 +103,14 @@ def _code(form: FlaskForm, field: StringField) -> None:
     field.data = value
 
 
-class PhoneForm(FlaskForm):
+class PhoneForm(Form):
     """Step one of a code sign-in or verification: where to send the code."""
 
     phone = StringField(_l("Mobile number"), validators=[phone_number])
     next = HiddenField()
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """Step two: the code that arrived (the phone travels along, already normalised)."""
 
     phone = HiddenField(validators=[phone_number])

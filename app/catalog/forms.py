@@ -6,20 +6,17 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.catalog.calculator import CURRENCIES
 from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
 from app.catalog import numbers
 from app.catalog.numbers import N_
+from app.core.forms import Form
+from app.core.forms import required as _required
 from app.core.money import MoneyError, minor_digits, to_major
-
-
-def _required() -> InputRequired:
-    return InputRequired(message=_l("This field is required."))
 
 
 class WholeField(IntegerField):
@@ -68,7 +65,7 @@ def _rate_field(label: object, required: bool = True) -> NumberField:
     return NumberField(label, validators=[_required() if required else Optional()])
 
 
-class SupplierForm(FlaskForm):
+class SupplierForm(Form):
     name = StringField(_l("Name"), validators=[_required(), Length(max=120)])
     country = SelectField(_l("Country"), choices=[], validators=[_required()])
     fulfilment = SelectField(_l("Fulfilment model"), choices=[], validators=[_required()])
@@ -99,7 +96,7 @@ class SupplierForm(FlaskForm):
                 "rating": self.rating.data.quantize(Decimal("0.1"))}
 
 
-class TaxCategoryForm(FlaskForm):
+class TaxCategoryForm(Form):
     code = StringField(_l("Code"), validators=[_required(), Length(max=32), Regexp(
         r"^[a-z0-9_]+$", message=_l("Use lower-case letters, digits and underscores."))])
     name_zh = StringField(_l("Name (Chinese)"), validators=[_required(), Length(max=120)])
@@ -114,7 +111,7 @@ class TaxCategoryForm(FlaskForm):
                 "consumption_rate": self.consumption_rate.data, "tariff_rate": self.tariff_rate.data}
 
 
-def _gtin_check(form: FlaskForm, field: StringField) -> None:
+def _gtin_check(form: Form, field: StringField) -> None:
     value = (field.data or "").strip()
     if not value:
         return
@@ -126,7 +123,7 @@ def _gtin_check(form: FlaskForm, field: StringField) -> None:
         raise ValidationError(_l("The check digit does not match; please check the barcode."))
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name_zh = StringField(_l("Name (Chinese)"), validators=[_required(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[_required(), Length(max=200)])
     brand = StringField(_l("Brand"), validators=[_required(), Length(max=80)])
@@ -222,7 +219,7 @@ def format_tiers(tiers: list[dict[str, int]], currency: str) -> str:
     return "; ".join(f"{t['min_quantity']}:{to_major(t['unit_minor'], currency)}" for t in tiers or [])
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     supplier_id = SelectField(_l("Supplier"), coerce=int, choices=[], validators=[_required()])
     product_id = WholeField(_l("Product number"), validators=[_required()], lo=1)
     supplier_sku = StringField(_l("Supplier SKU"), validators=[_required(), Length(max=64)])
@@ -298,7 +295,7 @@ class OfferForm(FlaskForm):
                 "shipping_free_over": major(offer.shipping_free_over_minor), "regime": offer.regime.value}
 
 
-class FxRateForm(FlaskForm):
+class FxRateForm(Form):
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES if c != "CNY"], validators=[_required()])
     rate = NumberField(_l("CNY per unit"), parser=numbers.parse_fx, validators=[_required()])
     day = DateField(_l("In force from"), validators=[_required()])
@@ -309,7 +306,7 @@ class FxRateForm(FlaskForm):
                 "source": (self.source.data or "").strip()}
 
 
-class PriceListForm(FlaskForm):
+class PriceListForm(Form):
     file = FileField(_l("Price list (CSV, UTF-8)"), validators=[
         FileRequired(message=_l("Choose a CSV file.")), FileAllowed(["csv", "txt"], _l("Upload a .csv file."))])
 

@@ -1,17 +1,71 @@
-"""What every domain's forms share: the phone validator, text cleaning, and the one way a
-view shows a service's refusal beside the field it is about."""
+"""What every domain's forms share: the base form (text cleaned, required means not blank),
+length limits taken from the model, the phone validator, uploaded file names, and the one
+way a view shows a service's refusal beside the field it is about."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import flash
 from flask_babel import lazy_gettext as _l
-from wtforms import Field
-from wtforms.validators import ValidationError
+from flask_wtf import FlaskForm
+from wtforms import Field, PasswordField, StringField
+from wtforms.validators import Length, StopValidation, ValidationError
 
+from app.core.bounds import clean, clip_name, length_of
 from app.core.errors import DomainError
 from app.core.validators import normalize_phone
+
+
+class Form(FlaskForm):
+    """The base of every form: each text field arrives without surrounding whitespace
+    (U+3000 and zero-width characters too), so what is saved, compared and shown is
+    what the person meant. Passwords are left exactly as typed."""
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+            kind = unbound_field.field_class
+            if issubclass(kind, StringField) and not issubclass(kind, PasswordField):
+                options = {**options, "filters": (clean, *unbound_field.kwargs.get("filters", ()))}
+            return super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+
+
+class Required:
+    """A field that must be filled in: blank, or only whitespace, is refused with `message`.
+
+    (WTForms' InputRequired looks at the raw input, where "\u3000" still counts as text.)
+    """
+
+    field_flags = {"required": True}
+
+    def __init__(self, message: Any = None) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Field) -> None:
+        raw = field.raw_data or []
+        if any(not isinstance(v, str) or clean(v) for v in raw):
+            return
+        field.errors[:] = []
+        raise StopValidation(self.message or _l("This field is required."))
+
+
+def required(message: Any = None) -> Required:
+    return Required(message)
+
+
+def fits(attribute: Any) -> Length:
+    """A Length check as long as the model column the field is saved to (e.g. fits(User.name))."""
+    return Length(max=length_of(attribute), message=_l("Use at most %(max)d characters."))
+
+
+def upload_name(storage: Any, attribute: Any, default: str = "upload") -> str:
+    """The name of an uploaded file as we keep it: no folders or control characters, never
+    empty, clipped (keeping the extension) to the column `attribute` it is saved in."""
+    raw = re.split(r"[\\/]", getattr(storage, "filename", None) or "")[-1]
+    name = clean("".join(ch for ch in raw if ch.isprintable())) or default
+    return clip_name(name, length_of(attribute))
 
 
 def phone_number(form: object, field: Field) -> None:
