@@ -114,7 +114,10 @@ def load() -> dict[str, object]:
         # With Redis down, limits fall back to per-process memory instead of failing logins.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-        "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # Wrong passwords only (app/accounts/throttle.py): for one account from one client
+        # (or one remembered browser), for one account from everywhere, from one client.
+        "LOGIN_LIMIT_PER_ACCOUNT_CLIENT": env("LOGIN_LIMIT_PER_ACCOUNT_CLIENT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "30 per hour"),
         "LOGIN_LIMIT_PER_IP": env("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
         "INVITATION_DAYS": env_int("INVITATION_DAYS", 7),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),

@@ -168,6 +168,9 @@ def make_app(app: Flask, db_session: Any) -> Iterator[Callable[..., Flask]]:
 
     yield build
     limiter.init_app(app)
+    # A Redis that died in the test left the limiter counting in memory; init_app keeps
+    # that flag, and the limiter would switch back to Redis in the middle of a later test.
+    limiter._storage_dead = False
 
 
 @pytest.fixture

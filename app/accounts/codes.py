@@ -15,7 +15,6 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 from limits import parse_many
 from sqlalchemy import select, text
@@ -23,6 +22,7 @@ from sqlalchemy import select, text
 from app import notifications
 from app.accounts.models import CodePurpose, PhoneCode, User
 from app.core.errors import DomainError, RecordedRefusal, TooMany
+from app.core.i18n import wait_text
 from app.core.models import utcnow
 from app.extensions import db
 
@@ -74,12 +74,12 @@ def _check_limits(phone: str, ip: str | None, now: datetime) -> None:
     wait = _wait(PhoneCode.phone, phone, cfg["SMS_CODE_LIMITS_PER_PHONE"], now)
     if wait:
         raise _limited(_l("Too many codes were sent to this number. Please try again in %(wait)s.",
-                          wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
+                          wait=wait_text(wait)), wait)
     if ip:
         wait = _wait(PhoneCode.ip, ip, cfg["SMS_CODE_LIMITS_PER_IP"], now)
         if wait:
             raise _limited(_l("Too many codes were requested from your network. Please try again in %(wait)s.",
-                              wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
+                              wait=wait_text(wait)), wait)
 
 
 def user_for_login(phone: str) -> User | None:

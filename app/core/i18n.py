@@ -1,7 +1,10 @@
 """Which language and time zone a request is served in."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, request
+from flask_babel import format_timedelta
 from flask_login import current_user
 
 LANG_COOKIE = "kj_lang"
@@ -37,3 +40,8 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def wait_text(seconds: int) -> str:
+    """How long to wait, as people say it in the request's language ("15 minutes", "15分钟")."""
+    return format_timedelta(timedelta(seconds=max(1, seconds)), threshold=1)
