@@ -120,6 +120,8 @@ def load() -> dict[str, object]:
         "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "30 per hour"),
         "LOGIN_LIMIT_PER_IP": env("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
         "INVITATION_DAYS": env_int("INVITATION_DAYS", 7),
+        "INVITE_LIMIT_PER_COMPANY": env("INVITE_LIMIT_PER_COMPANY", "30 per hour;100 per day"),
+        "INVITE_LIMIT_PER_IP": env("INVITE_LIMIT_PER_IP", "60 per hour"),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # How many reverse proxies in front of gunicorn set X-Forwarded-*; rate limits and
         # WeChat's spbill_create_ip need the client's own address, not the proxy's. Off

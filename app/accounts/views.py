@@ -138,6 +138,11 @@ def members():
 
 @bp.post("/members/invite")
 @role_required("owner")
+# Whether an address already has an account is an answer worth having to somebody
+# collecting addresses: each company, and each client, gets only so many.
+@limiter.limit(lambda: current_app.config["INVITE_LIMIT_PER_COMPANY"], scope="invite-company",
+               key_func=lambda: f"company:{current_company_id()}")
+@limiter.limit(lambda: current_app.config["INVITE_LIMIT_PER_IP"], scope="invite-ip")
 def invite():
     form = InviteForm()
     new_link = None
