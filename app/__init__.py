@@ -66,10 +66,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_core(app: Flask) -> None:
-    from app.core import audit, cli, db as unit_of_work, errors, jobs, security, templating, views
+    from app.core import audit, bounds, cli, db as unit_of_work, errors, jobs, security, templating, views
 
     app.url_map.converters["int"] = security.BoundedInt
     unit_of_work.init_app(app)
+    bounds.init_app(app)
     jobs.init_app(app)
     audit.init_app(app)
     security.init_app(app)

@@ -118,9 +118,14 @@ def load() -> dict[str, object]:
         # With Redis down, limits fall back to per-process memory instead of failing logins.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-        "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # Wrong passwords only (app/accounts/throttle.py): for one account from one client
+        # (or one remembered browser), for one account from everywhere, from one client.
+        "LOGIN_LIMIT_PER_ACCOUNT_CLIENT": env("LOGIN_LIMIT_PER_ACCOUNT_CLIENT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "30 per hour"),
         "LOGIN_LIMIT_PER_IP": env("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
         "INVITATION_DAYS": env_int("INVITATION_DAYS", 7),
+        "INVITE_LIMIT_PER_COMPANY": env("INVITE_LIMIT_PER_COMPANY", "30 per hour;100 per day"),
+        "INVITE_LIMIT_PER_IP": env("INVITE_LIMIT_PER_IP", "60 per hour"),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # Encrypts identity numbers in the database (Fernet key); derived from SECRET_KEY in development.
         "FIELD_ENCRYPTION_KEY": env("FIELD_ENCRYPTION_KEY"),
@@ -130,8 +135,9 @@ def load() -> dict[str, object]:
         "CUSTOMS_OFFICE": env("CUSTOMS_OFFICE", "GUANGZHOU_ZS"),
         "MCH_CUSTOMS_NO": env("MCH_CUSTOMS_NO", "4403169D3W"),
         # How many reverse proxies in front of gunicorn set X-Forwarded-*; rate limits and
-        # WeChat's spbill_create_ip need the client's own address, not the proxy's.
-        "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 1 if production else 0),
+        # WeChat's spbill_create_ip need the client's own address, not the proxy's. Off
+        # unless set: believed without a proxy, the header lets a client pick its address.
+        "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
     }
     # Production never falls back to the development merchant: its key is public.
     for name, default in WECHATPAY_DEV_DEFAULTS.items():

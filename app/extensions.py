@@ -1,7 +1,6 @@
 """Unbound extension instances; create_app binds them."""
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -9,6 +8,7 @@ from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 
 from app.core.models import Base
+from app.core.security import client_key
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
@@ -16,4 +16,5 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Every per-client limit counts by the one validated client address (app.core.security).
+limiter = Limiter(key_func=client_key, default_limits=[])

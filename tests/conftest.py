@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -168,6 +169,9 @@ def make_app(app: Flask, db_session: Any) -> Iterator[Callable[..., Flask]]:
 
     yield build
     limiter.init_app(app)
+    # A Redis that died in the test left the limiter counting in memory; init_app keeps
+    # that flag, and the limiter would switch back to Redis in the middle of a later test.
+    limiter._storage_dead = False
 
 
 @pytest.fixture
@@ -193,6 +197,29 @@ def db_session(app: Flask) -> Iterator[Any]:
             connection.close()
             engines[None] = engine
             limiter.reset()
+
+
+@pytest.fixture
+def count_queries(app: Flask, db_session: Any) -> Callable[[], Any]:
+    """`with count_queries() as seen:` records every SQL statement the app runs."""
+
+    @contextmanager
+    def counting() -> Iterator[list[str]]:
+        seen: list[str] = []
+
+        def before(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                seen.append(statement)
+
+        with app.app_context():
+            target = db.engines[None]  # the test's connection (see db_session)
+        sa.event.listen(target, "before_cursor_execute", before)
+        try:
+            yield seen
+        finally:
+            sa.event.remove(target, "before_cursor_execute", before)
+
+    return counting
 
 
 # --------------------------------------------------------------------------- clients

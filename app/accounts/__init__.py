@@ -18,10 +18,11 @@ __all__ = ["find_user_by_email", "recipient", "register", "set_wechat_openid"]
 def register(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from app.accounts import auth, phone_views, seed, views  # noqa: F401  (phone_views: routes on views.bp)
+    from app.accounts import auth, phone_views, seed, throttle, views  # noqa: F401  (phone_views: routes on views.bp)
     from app.core import cli, navigation
 
     auth.init_login(app)
+    throttle.init_app(app)
     app.register_blueprint(views.bp)
     navigation.add(app, "core.home", _l("Home"), order=0)
     navigation.add(app, "accounts.members", _l("Members"), ("owner",), order=10)

@@ -4,7 +4,8 @@ Codes are 6 digits, valid SMS_CODE_TTL_SECONDS (5 minutes), used once, stored on
 as an HMAC keyed with the app's secret, and void after SMS_CODE_MAX_TRIES wrong
 tries. Sending is limited per number and per client IP; the counts come from the
 code rows themselves, under a per-number lock, so they hold across processes and
-survive a Redis outage.
+survive a Redis outage. A request records the code row and one intent, whoever
+holds the number; the job (`deliver`) picks the code and texts it, or nobody.
 """
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import format_timedelta
 from flask_babel import lazy_gettext as _l
 from limits import parse_many
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from app import notifications
 from app.accounts.models import CodePurpose, PhoneCode, User
+from app.core import jobs
 from app.core.errors import DomainError, RecordedRefusal, TooMany
+from app.core.i18n import wait_text
 from app.core.models import utcnow
 from app.extensions import db
 
@@ -74,12 +76,12 @@ def _check_limits(phone: str, ip: str | None, now: datetime) -> None:
     wait = _wait(PhoneCode.phone, phone, cfg["SMS_CODE_LIMITS_PER_PHONE"], now)
     if wait:
         raise _limited(_l("Too many codes were sent to this number. Please try again in %(wait)s.",
-                          wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
+                          wait=wait_text(wait)), wait)
     if ip:
         wait = _wait(PhoneCode.ip, ip, cfg["SMS_CODE_LIMITS_PER_IP"], now)
         if wait:
             raise _limited(_l("Too many codes were requested from your network. Please try again in %(wait)s.",
-                              wait=format_timedelta(timedelta(seconds=wait), threshold=1)), wait)
+                              wait=wait_text(wait)), wait)
 
 
 def user_for_login(phone: str) -> User | None:
@@ -88,54 +90,83 @@ def user_for_login(phone: str) -> User | None:
         select(User).where(User.verified_phone == phone, User.phone == phone, User.active.is_(True)))
 
 
+def _unusable_hash(nonce: str, phone: str) -> str:
+    return _hash(nonce, phone, secrets.token_hex(8))  # of a code nobody is ever told
+
+
 def send_code(phone: str, purpose: CodePurpose, *, ip: str | None, user: User | None = None,
               now: datetime | None = None) -> PhoneCode:
-    """Create a code for `phone` and queue its SMS; earlier open codes stop working.
+    """Record a code request for `phone` and promise its SMS; earlier open codes stop working.
 
-    For login, `user` is looked up from the number; a number no account has verified
-    gets a recorded code that is never sent, so replies and limits do not reveal
-    which numbers have accounts. Raises TooMany past the per-number or per-IP limits,
-    and a RecordedRefusal (the attempt counts toward the limits) when the number is
-    verified on another account.
+    The request does the same work whoever holds the number (the same statements, so
+    neither replies, limits nor timing tell which numbers have accounts): it records
+    the code row and one intent, and the job (`deliver`) decides whether there is
+    anyone to text. For verification `user` is the one signed in. Raises TooMany past
+    the per-number or per-IP limits, and a RecordedRefusal (the attempt counts toward
+    the limits) when the number is verified on another account.
     """
+    from app.accounts.jobs import text_code
+
     now = now or utcnow()
     _lock(f"sms-code:{phone}")
     _check_limits(phone, ip, now)
-    if purpose == CodePurpose.LOGIN:
-        user = user_for_login(phone)
-    elif user is None:
-        raise ValueError("phone verification needs the user")
-    else:
+    if purpose == CodePurpose.VERIFY_PHONE:
+        if user is None:
+            raise ValueError("phone verification needs the user")
         owner = db.session.scalar(select(User.id).where(User.verified_phone == phone))
         if owner is not None and owner != user.id:
             # The refusal counts like a sent code (a void row, nothing sent): otherwise
             # asking about number after number would find verified ones without limit.
             nonce = secrets.token_hex(16)
             db.session.add(PhoneCode(phone=phone, purpose=purpose, user_id=user.id, nonce=nonce,
-                                     code_hash=_hash(nonce, phone, secrets.token_hex(8)), ip=ip,
+                                     code_hash=_unusable_hash(nonce, phone), ip=ip,
                                      created_at=now, expires_at=now, voided_at=now))
             db.session.flush()
             raise RecordedRefusal(_l("This mobile number is already verified on another account."), "phone")
-    for old in db.session.scalars(select(PhoneCode).where(
-            PhoneCode.phone == phone, PhoneCode.purpose == purpose,
-            PhoneCode.consumed_at.is_(None), PhoneCode.voided_at.is_(None))):
-        old.voided_at = now
-        if old.message_id is not None:  # a replaced code must not go out late
-            notifications.withdraw(old.message_id, "superseded")
-    code = f"{secrets.randbelow(10**6):06d}"
+    db.session.execute(update(PhoneCode).where(
+        PhoneCode.phone == phone, PhoneCode.purpose == purpose,
+        PhoneCode.consumed_at.is_(None), PhoneCode.voided_at.is_(None)).values(voided_at=now))
     nonce = secrets.token_hex(16)
-    ttl = current_app.config["SMS_CODE_TTL_SECONDS"]
-    row = PhoneCode(phone=phone, purpose=purpose, user_id=user.id if user else None, nonce=nonce,
-                    code_hash=_hash(nonce, phone, code), ip=ip, created_at=now,
-                    expires_at=now + timedelta(seconds=ttl))
+    row = PhoneCode(phone=phone, purpose=purpose, nonce=nonce, code_hash=_unusable_hash(nonce, phone), ip=ip,
+                    user_id=user.id if purpose == CodePurpose.VERIFY_PHONE and user else None, created_at=now,
+                    expires_at=now + timedelta(seconds=current_app.config["SMS_CODE_TTL_SECONDS"]))
     db.session.add(row)
     db.session.flush()
-    if user is not None:
-        message = notifications.notify(EVENT_FOR[purpose], notifications.Recipient(phone, user.language, user.id),
-                                       about=row, expires_at=row.expires_at, code=code, minutes=ttl // 60)
-        row.message_id = message.id if message else None
-        db.session.flush()
+    jobs.after_commit(text_code, row.id, key=f"sms-code:{row.id}")
     return row
+
+
+def deliver(code_id: int, now: datetime | None = None) -> str:
+    """Choose the code recorded as `code_id` and queue its SMS, if there is anyone to text.
+
+    A login code goes only to the active account that verified the number (the row then
+    names it); for any other number nothing is sent and the row keeps a code nobody
+    knows. A code no longer open (replaced, used, expired) is not sent, and a code
+    message of the number still waiting to go out is withdrawn: only the newest works.
+    Returns what happened.
+    """
+    now = now or utcnow()
+    row = db.session.get(PhoneCode, code_id, with_for_update=True, populate_existing=True)
+    if row is None or row.message_id is not None:
+        return "skipped"
+    if row.voided_at is not None or row.consumed_at is not None or row.expires_at <= now:
+        return "stale"
+    user = user_for_login(row.phone) if row.purpose == CodePurpose.LOGIN else db.session.get(User, row.user_id)
+    if user is None:
+        return "nobody"
+    for old in db.session.scalars(select(PhoneCode).where(
+            PhoneCode.phone == row.phone, PhoneCode.purpose == row.purpose, PhoneCode.id != row.id,
+            PhoneCode.voided_at.is_not(None), PhoneCode.message_id.is_not(None), PhoneCode.expires_at > now)):
+        notifications.withdraw(old.message_id, "superseded")  # a replaced code must not go out late
+    code = f"{secrets.randbelow(10**6):06d}"
+    row.user_id = user.id
+    row.code_hash = _hash(row.nonce, row.phone, code)
+    message = notifications.notify(EVENT_FOR[row.purpose], notifications.Recipient(row.phone, user.language, user.id),
+                                   about=row, expires_at=row.expires_at, code=code,
+                                   minutes=current_app.config["SMS_CODE_TTL_SECONDS"] // 60)
+    row.message_id = message.id if message else None
+    db.session.flush()
+    return "queued"
 
 
 def check_code(phone: str, purpose: CodePurpose, code: str, *, user: User | None = None,

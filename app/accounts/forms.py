@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from email_validator import EmailNotValidError, validate_email
-from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import EqualTo, Length, ValidationError
 
-from app.core.forms import Form, phone_number
+from app.accounts.models import Company, User
+from app.core.forms import Form, fits, phone_number
+from app.core.forms import required as _required
 from app.core.validators import is_valid_uscc
 
 MIN_PASSWORD = 10
@@ -19,10 +21,6 @@ def _uscc(form: Form, field: StringField) -> None:
     if not is_valid_uscc(field.data or ""):
         raise ValidationError(_l("Enter the 18-character unified social credit code shown on the business licence."))
     field.data = field.data.strip().upper()
-
-
-def _required() -> InputRequired:
-    return InputRequired(message=_l("This field is required."))
 
 
 def _valid_email(form: Form, field: EmailField) -> None:
@@ -35,7 +33,7 @@ def _valid_email(form: Form, field: EmailField) -> None:
 
 
 def _email() -> list:
-    return [_required(), Length(max=254), _valid_email]
+    return [_required(), fits(User.email), _valid_email]
 
 
 def _new_password(label: object) -> PasswordField:
@@ -46,16 +44,16 @@ def _new_password(label: object) -> PasswordField:
 
 
 class LoginForm(Form):
-    email = EmailField(_l("Email"), validators=[_required(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[_required(), fits(User.email)])
     password = PasswordField(_l("Password"), validators=[_required()])
     next = HiddenField()
 
 
 class SignupForm(Form):
-    company_name = StringField(_l("Company name"), validators=[_required(), Length(max=120)])
+    company_name = StringField(_l("Company name"), validators=[_required(), fits(Company.name)])
     credit_code = StringField(_l("Unified social credit code"), validators=[_required(), _uscc])
     contact_phone = StringField(_l("Mobile number"), validators=[_required(), phone_number])
-    name = StringField(_l("Your name"), validators=[_required(), Length(max=80)])
+    name = StringField(_l("Your name"), validators=[_required(), fits(User.name)])
     email = EmailField(_l("Email"), validators=_email())
     password = _new_password(_l("Password"))
 
@@ -87,7 +85,7 @@ class RoleForm(Form):
 
 
 class AcceptInvitationForm(Form):
-    name = StringField(_l("Your name"), validators=[_required(), Length(max=80)])
+    name = StringField(_l("Your name"), validators=[_required(), fits(User.name)])
     password = _new_password(_l("Password"))
 
 

@@ -11,15 +11,11 @@ from app.accounts.models import CodePurpose
 from app.accounts.views import bp, start_session
 from app.core.forms import attempt
 from app.core.htmx import redirect_htmx, render
-from app.core.security import safe_next
+from app.core.security import client_ip, safe_next
 from app.extensions import limiter
 
 LOGIN_PAGE, LOGIN_FRAGMENT = "accounts/code_login.html", "accounts/_code_login.html"
 PHONE_PAGE, PHONE_FRAGMENT = "accounts/phone.html", "accounts/_phone_verify.html"
-
-
-def _client_ip() -> str | None:
-    return request.remote_addr
 
 
 def _code_failed(response) -> bool:
@@ -36,7 +32,7 @@ def code_login_send():
     form = PhoneForm()
     if form.validate_on_submit():
         with attempt(form, "phone") as done:
-            codes.send_code(form.phone.data, CodePurpose.LOGIN, ip=_client_ip())
+            codes.send_code(form.phone.data, CodePurpose.LOGIN, ip=client_ip())
         if done:
             code_form = CodeForm(formdata=None, phone=form.phone.data, next=form.next.data)
             return render(LOGIN_PAGE, LOGIN_FRAGMENT, code_form=code_form, sent=True)
@@ -65,7 +61,7 @@ def phone_send():
     form = PhoneForm()
     if form.validate_on_submit():
         with attempt(form, "phone") as done:
-            codes.send_code(form.phone.data, CodePurpose.VERIFY_PHONE, ip=_client_ip(),
+            codes.send_code(form.phone.data, CodePurpose.VERIFY_PHONE, ip=client_ip(),
                             user=current_user._get_current_object())
         if done:
             return render(PHONE_PAGE, PHONE_FRAGMENT, code_form=CodeForm(formdata=None, phone=form.phone.data))

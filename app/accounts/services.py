@@ -66,10 +66,18 @@ def end_sessions(user: User) -> None:
     db.session.flush()
 
 
+class WrongPassword(DomainError):
+    """The password given to confirm a change is not the account's (a guess, to be counted)."""
+
+    code = "wrong_password"
+
+
 def change_password(user: User, current: str, new: str) -> None:
-    """Set a new password after checking the current one; signs out other sessions."""
+    """Set a new password after checking the current one; signs out other sessions.
+
+    Raises WrongPassword when `current` is not the password, DomainError when `new` is it."""
     if not verify_password(user.password_hash, current):
-        raise DomainError(_l("The current password is not correct."), "current_password")
+        raise WrongPassword(_l("The current password is not correct."), "current_password")
     if current == new:
         raise DomainError(_l("Choose a password different from the current one."), "new_password")
     user.password_hash = hash_password(new)

@@ -35,18 +35,17 @@ def start_session(user) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.sign_in_limits
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("core.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        if not throttle.allow_attempt(form.email.data):
-            abort(429)
         user = services.authenticate(form.email.data, form.password.data)
         if user:
-            throttle.clear_account(form.email.data)
             start_session(user)
-            return redirect(safe_next(form.next.data), 303)
+            return throttle.remember_device(redirect(safe_next(form.next.data), 303), form.email.data)
+        throttle.count_failure()
         form.password.errors.append(_("Email or password is not correct."))
     return render("accounts/login.html", form=form,
                   phone_form=PhoneForm(formdata=None, next=request.args.get("next", "")))
@@ -103,12 +102,15 @@ def _profile_page(form: PasswordForm, status: int = 200, **extra):
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@throttle.password_check_limits
 def profile():
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
         with attempt(form, "current_password") as done:
             services.change_password(user, form.current_password.data, form.new_password.data)
+        if isinstance(done.error, services.WrongPassword):
+            throttle.count_failure()
         if done:
             login_user(user)  # this browser stays signed in with the new token
             flash(_("Your password has been changed. Other sessions were signed out."), "success")
@@ -136,6 +138,11 @@ def members():
 
 @bp.post("/members/invite")
 @role_required("owner")
+# Whether an address already has an account is an answer worth having to somebody
+# collecting addresses: each company, and each client, gets only so many.
+@limiter.limit(lambda: current_app.config["INVITE_LIMIT_PER_COMPANY"], scope="invite-company",
+               key_func=lambda: f"company:{current_company_id()}")
+@limiter.limit(lambda: current_app.config["INVITE_LIMIT_PER_IP"], scope="invite-ip")
 def invite():
     form = InviteForm()
     new_link = None

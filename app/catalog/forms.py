@@ -7,18 +7,15 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
 from app.core import money, numbers
 from app.core.forms import Form
+from app.core.forms import required as _required
 from app.core.numbers import N_
 from app.core.money import MoneyError, minor_digits, to_major
 from app.core.validators import is_static_path
-
-
-def _required() -> InputRequired:
-    return InputRequired(message=_l("This field is required."))
 
 
 class WholeField(IntegerField):

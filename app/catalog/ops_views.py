@@ -15,7 +15,7 @@ from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
 from app.catalog.models import FxRate, ImportStatus, Offer, PriceListImport, Product, Supplier, TaxCategory
 from app.core import csvio
 from app.core.auth import role_required
-from app.core.forms import attempt
+from app.core.forms import attempt, upload_name
 from app.core.htmx import redirect_htmx, render
 from app.extensions import db
 
@@ -146,7 +146,8 @@ def price_import(supplier_id: int):
             if (problem := importer.file_problem(content)) is not None:
                 form.file.errors.append(_(problem))
                 return _import_page(supplier, form)
-            job = services.accept_import(supplier, current_user.id, form.file.data.filename or "price-list.csv", content)
+            name = upload_name(form.file.data, PriceListImport.filename, "price-list.csv")
+            job = services.accept_import(supplier, current_user.id, name, content)
             return redirect(url_for("catalog_ops.import_status", import_id=job.id), 303)
     return _import_page(supplier, form)
 

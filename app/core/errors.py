@@ -8,6 +8,8 @@ or in the API's one envelope `{"error": {"code", "field", "message"}}`.
 """
 from __future__ import annotations
 
+import math
+import time
 import traceback
 from typing import Any, ClassVar
 
@@ -17,6 +19,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.core.htmx import is_htmx
+from app.core.i18n import wait_text
 
 
 class DomainError(Exception):
@@ -105,10 +108,23 @@ def _messages() -> dict[int, tuple[str, str]]:
         409: (_("Conflict"), _("This was changed at the same time by another request. Please reload and try again.")),
         413: (_("Too large"), _("The upload is larger than the portal accepts.")),
         422: (_("Not possible"), _("This cannot be done.")),
-        429: (_("Too many attempts"), _("Too many requests in a short time. Please wait a few minutes and try again.")),
+        429: (_("Too many attempts"), ""),  # says how long to wait: see render_error
         500: (_("Something went wrong"), _("An unexpected error occurred. It has been logged; please try again shortly.")),
         503: (_("Temporarily unavailable"), _("A service the portal depends on is not answering. Please try again shortly.")),
     }
+
+
+def limit_wait() -> int:
+    """Seconds until the rate limit this request ran into lets it through (60 when unknown)."""
+    from app.extensions import limiter
+
+    try:
+        hit = limiter.current_limit
+        if hit is not None and hit.breached:
+            return max(1, math.ceil(hit.reset_at - time.time()))
+    except Exception:  # the limit's storage is down: an estimate is enough for a header
+        pass
+    return 60
 
 
 def wants_json() -> bool:
@@ -128,10 +144,17 @@ def json_error(status: int, message: Any, *, code: str | None = None, field: str
 
 def render_error(status: int, detail: Any = None, *, code: str | None = None, field: str | None = None,
                  retry_after: int | None = None) -> Response:
-    """An error as the channel needs it: JSON envelope, htmx fragment into #flash, or a page."""
+    """An error as the channel needs it: JSON envelope, htmx fragment into #flash, or a page.
+
+    A 429 always says when to come back, in Retry-After and in the message."""
+    if status == 429 and retry_after is None:
+        retry_after = limit_wait()
     title, message = _messages().get(status, (str(status), ""))
     if detail:
         message = str(detail)
+    elif status == 429:
+        message = _("Too many attempts in a short time. Please try again in %(wait)s.",
+                    wait=wait_text(retry_after or 60))
     if wants_json():
         return json_error(status, message, code=code, field=field, retry_after=retry_after)
     context = {"code": status, "title": title, "message": message}
@@ -165,8 +188,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
         uow.rollback()
-        # Flask-Limiter adds Retry-After (and the X-RateLimit headers) to its own 429s.
-        return render_error(error.code or 500)
+        # A limit declared with its own message (Flask-Limiter's error_message) says it;
+        # Flask-Limiter then sets Retry-After (and X-RateLimit-*) from the limit it hit.
+        limit = getattr(error, "limit", None)
+        detail = error.description if error.code == 429 and getattr(limit, "error_message", None) else None
+        return render_error(error.code or 500, detail)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -1,7 +1,10 @@
 """Which language and time zone a request is served in."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, has_request_context, request
+from flask_babel import format_timedelta
 from flask_login import current_user
 
 LANG_COOKIE = "kj_lang"
@@ -59,3 +62,8 @@ def translated(mapping: dict) -> dict:
     if found is None:
         found = _translated[key] = {k: str(v) for k, v in mapping.items()}
     return found
+
+
+def wait_text(seconds: int) -> str:
+    """How long to wait, as people say it in the request's language ("15 minutes", "15分钟")."""
+    return format_timedelta(timedelta(seconds=max(1, seconds)), threshold=1)

@@ -1,5 +1,7 @@
-"""Response headers that every page carries."""
+"""Response headers that every page carries, and who the client is."""
 from __future__ import annotations
+
+import ipaddress
 
 from flask import Flask, Response, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -31,7 +33,53 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def _address(value: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return None
+    try:
+        ip = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:  # ::ffff:203.0.113.9 is that IPv4 client
+            return ip.ipv4_mapped
+        if ip.scope_id:  # fe80::1%eth0: the zone names our interface, not the client
+            return ipaddress.IPv6Address(int(ip))
+    return ip
+
+
+def client_ip() -> str | None:
+    """The client's address, for every per-client limit and every stored IP.
+
+    Behind TRUSTED_PROXIES proxies (ProxyFix) it is what the nearest trusted proxy put
+    in X-Forwarded-For; that, like anything a header says, must be a real IPv4 or IPv6
+    address, or the socket peer is used instead. None only when neither is one.
+    """
+    for candidate in (request.remote_addr,
+                      request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR")):
+        ip = _address(candidate)
+        if ip is not None:
+            return str(ip)
+    return None
+
+
+def client_key() -> str:
+    """The rate-limit key of the client: its IPv4 address, or its IPv6 /64.
+
+    One IPv6 subscriber gets a whole /64 and may pick any address in it, so counting
+    per address would give every guess a fresh budget.
+    """
+    ip = _address(client_ip())
+    if ip is None:
+        return "unknown"
+    if isinstance(ip, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip)
+
+
 def init_app(app: Flask) -> None:
+    # Forwarded headers are believed only when proxies are configured: otherwise any
+    # client that reaches gunicorn directly could name its own address.
     proxies = int(app.config.get("TRUSTED_PROXIES", 0))
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]

@@ -51,16 +51,23 @@ class SmsProvider(Protocol):
         ...
 
 
+_DELIVERED_KEY = "kj:sms-outbox:"
+_DELIVERED_SECONDS = 24 * 3600
+
+
 class OutboxProvider:
     """Development and test default: nothing leaves; the delivered text goes to the log.
 
-    The SmsMessage row and the outbox page keep one-time codes and invitation links
-    masked, so in development the log (INFO) is where a code "arrives".
+    The SmsMessage row keeps one-time codes and invitation links masked once sent. In
+    development (`keep_texts`, setting SMS_OUTBOX_SHOWS_CODES) the delivered text is
+    also kept in Redis for a day under the message's provider id, for the outbox page:
+    the page is where a developer's codes "arrive". Otherwise the log (INFO) is.
     """
 
     name = "outbox"
 
-    def __init__(self) -> None:
+    def __init__(self, keep_texts: bool = False) -> None:
+        self.keep_texts = keep_texts
         if not log.handlers and log.getEffectiveLevel() > logging.INFO:
             # Nobody configured logging (a plain `rq worker` or `flask run`): show the texts
             # on stderr anyway, since that is where a developer's codes arrive.
@@ -72,7 +79,31 @@ class OutboxProvider:
     def send(self, request: SmsRequest) -> SendResult:
         provider_id = f"outbox-{uuid.uuid4().hex[:16]}"
         log.info("outbox delivered %s to %s: %s", provider_id, request.phone, request.text)
+        if self.keep_texts:
+            from redis.exceptions import RedisError
+
+            from app.core.redis import redis_client
+
+            try:
+                redis_client().set(_DELIVERED_KEY + provider_id, request.text, ex=_DELIVERED_SECONDS)
+            except (RedisError, OSError):  # the page shows it masked, the log still has it
+                log.warning("outbox: could not keep the text of %s for the outbox page", provider_id)
         return Delivered(provider_id=provider_id)
+
+
+def outbox_texts(provider_ids: list[str]) -> dict[str, str]:
+    """What the outbox provider delivered for these provider ids (those it still keeps)."""
+    from redis.exceptions import RedisError
+
+    from app.core.redis import redis_client
+
+    if not provider_ids:
+        return {}
+    try:
+        found = redis_client().mget([_DELIVERED_KEY + i for i in provider_ids])
+    except (RedisError, OSError):
+        return {}
+    return {i: text.decode() for i, text in zip(provider_ids, found) if text is not None}
 
 
 # Throttling answers that clear after a while. Daily limits do not clear within our
@@ -171,7 +202,7 @@ class TencentSmsProvider:
 
 
 _FACTORIES = {
-    "outbox": lambda config: OutboxProvider(),
+    "outbox": lambda config: OutboxProvider(keep_texts=bool(config.get("SMS_OUTBOX_SHOWS_CODES"))),
     "tencent": TencentSmsProvider.from_config,
 }
 

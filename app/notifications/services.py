@@ -271,3 +271,17 @@ def outbox_page(page: int, per_page: int = 50) -> tuple[list[SmsMessage], bool]:
         select(SmsMessage).order_by(SmsMessage.id.desc())
         .offset((page - 1) * per_page).limit(per_page + 1)))
     return rows[:per_page], len(rows) > per_page
+
+
+def shown_texts(messages: list[SmsMessage]) -> dict[int, str]:
+    """Each message's text as staff may read it: secrets masked, except that in
+    development (SMS_OUTBOX_SHOWS_CODES) a message the outbox provider delivered shows
+    what it delivered, code or link included. Production never shows them."""
+    from app.notifications.provider import outbox_texts
+
+    shown = {m.id: m.shown_body for m in messages}
+    if current_app.config.get("SMS_OUTBOX_SHOWS_CODES"):
+        delivered = outbox_texts([m.provider_id for m in messages if m.provider == "outbox" and m.provider_id
+                                  and events.get(m.event).secret])
+        shown.update({m.id: delivered[m.provider_id] for m in messages if m.provider_id in delivered})
+    return shown

@@ -34,7 +34,8 @@ def outbox():
     messages, more = services.outbox_page(page)
     labels = {"queued": _("Queued"), "sending": _("Sending"), "sent": _("Sent"), "failed": _("Failed")}
     return render("notifications/outbox.html", "notifications/_outbox.html", messages=messages,
-                  page_no=page, more=more, status_labels=labels, reasons=_reasons())
+                  texts=services.shown_texts(messages), page_no=page, more=more, status_labels=labels,
+                  reasons=_reasons())
 
 
 def _reasons() -> dict[str, str]:

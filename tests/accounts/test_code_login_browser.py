@@ -1,6 +1,6 @@
 """Code login in real Chromium, at phone width: ask for a code, a real RQ worker on real
 Redis delivers it through the outbox provider (whose log line is the "phone"), type it
-in, land signed in. Staff see the message on the outbox page with the code masked."""
+in, land signed in. In development staff read the delivered code on the outbox page."""
 from __future__ import annotations
 
 import uuid
@@ -57,7 +57,7 @@ def test_signing_in_with_an_sms_code(page: Page, browser: Browser, live_server, 
     assert staff_page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth") <= 0
     row = staff_page.locator('.sms-row[data-phone="+8613700009999"]').first
     expect(row.locator(".sms-status")).to_have_text("已发送")
-    expect(row.locator(".sms-body")).to_have_text("【跨境采购】您的登录验证码为••••••，5分钟内有效。如非本人操作，请忽略本短信。")
+    expect(row.locator(".sms-body")).to_have_text(f"【跨境采购】您的登录验证码为{code}，5分钟内有效。如非本人操作，请忽略本短信。")
     staff_page.context.close()
 
     # (A wrong code answers 422, which the shared `page` fixture counts as a browser

@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from app.accounts import codes, recipient
 from app.accounts.models import CodePurpose, PhoneCode
+from app.core import jobs as core_jobs
 from app.core.errors import DomainError, TooMany
+from app.core.jobs import Intent, IntentStatus
 from app.core.models import utcnow
 from app.extensions import db
 from app.notifications import events, jobs, services
@@ -26,8 +28,17 @@ def verified_user(make_user, phone: str = "+8613600001111", **kw):
 _OUTBOX: list = []
 
 
+def deliver_codes(db_session, phone: str) -> None:
+    """Run, as a worker would, the job each code request for `phone` promised."""
+    for row in db_session.scalars(select(PhoneCode).where(PhoneCode.phone == phone).order_by(PhoneCode.id)).all():
+        intent = db_session.scalar(select(Intent).where(Intent.key == f"sms-code:{row.id}"))
+        if intent is not None and intent.status == IntentStatus.PENDING:
+            assert core_jobs.run(intent.id) == "done"
+
+
 def code_sent_to(db_session, phone: str) -> str:
     """Deliver the latest SMS to `phone` through the outbox provider and read the code in it."""
+    deliver_codes(db_session, phone)
     message = db_session.scalar(select(SmsMessage).where(SmsMessage.phone == phone).order_by(SmsMessage.id.desc()))
     assert jobs.send_sms(message.id) == "sent"
     return _OUTBOX[0].code_to(phone)
@@ -105,7 +116,9 @@ def test_a_new_code_replaces_the_previous_one(app, db_session, make_user):
 def test_numbers_without_a_verified_account_get_no_sms_and_no_login(app, db_session, make_user):
     make_user(phone="+8613600002222")  # has the number, never verified it
     row = codes.send_code("+8613600002222", CodePurpose.LOGIN, ip=None)
+    deliver_codes(db_session, "+8613600002222")
     assert row.user_id is None and row.message_id is None
+    assert db_session.scalar(select(SmsMessage).where(SmsMessage.phone == "+8613600002222")) is None
     with pytest.raises(DomainError, match="not correct"):
         codes.login_with_code("+8613600002222", "123456")
 
@@ -250,9 +263,13 @@ def test_probing_numbers_verified_elsewhere_counts_toward_the_limits(client, db_
 
 
 def test_a_code_message_is_never_sent_once_its_code_expired(app, db_session, make_user):
-    # Redis was down for longer than the code lives: the sweep finds the message later.
+    # Redis was down for longer than the code lives: the sweep runs the job too late.
     user = verified_user(make_user, phone="+8613600005656")
+    late = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=utcnow() - timedelta(minutes=7))
+    assert codes.deliver(late.id) == "stale" and late.message_id is None
+    # The code was chosen in time, but its message waited past the code's expiry.
     row = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=utcnow() - timedelta(minutes=6))
+    assert codes.deliver(row.id, now=row.created_at + timedelta(minutes=1)) == "queued"
     message = db_session.get(SmsMessage, row.message_id)
     assert message.expires_at == row.expires_at
     assert jobs.send_sms(message.id) == "failed"
@@ -265,7 +282,9 @@ def test_a_code_message_is_never_sent_once_its_code_expired(app, db_session, mak
 def test_a_code_replaced_by_a_newer_one_is_not_sent(app, db_session, make_user):
     user = verified_user(make_user, phone="+8613600006767")
     old = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None, now=utcnow() - timedelta(minutes=2))
+    deliver_codes(db_session, user.phone)  # its message waits for a worker...
     new = codes.send_code(user.phone, CodePurpose.LOGIN, ip=None)
+    deliver_codes(db_session, user.phone)  # ...when the newer code is chosen
     withdrawn = db_session.get(SmsMessage, old.message_id)
     assert withdrawn.status.value == "failed" and withdrawn.error_code == "superseded"
     assert jobs.send_sms(old.message_id) == "skipped"

@@ -10,8 +10,8 @@ from app.accounts.models import BuyerRole, Invitation, Membership
 from app.extensions import db
 
 
-def _invite(client, email, role="buyer", **extra):
-    return client.post("/members/invite", data={"email": email, "role": role, **extra})
+def _invite(client, email, role="buyer", headers=None, **extra):
+    return client.post("/members/invite", data={"email": email, "role": role, **extra}, headers=headers or {})
 
 
 def test_owner_invites_a_member_who_joins_with_the_link(app, client, make_user, login, new_client):
@@ -110,3 +110,35 @@ def test_roles_come_from_the_company_the_user_acts_for(client, make_user, make_c
     db.session.flush()
     login(client, buyer_in_a)
     assert client.get("/members").status_code == 403  # owner elsewhere, buyer here
+
+
+def test_inviting_is_limited_per_company_so_addresses_cannot_be_probed_without_end(
+        client, make_user, login, new_client, use_config):
+    use_config(INVITE_LIMIT_PER_COMPANY="3 per hour")
+    taken = make_user(email="someone@elsewhere.test")
+    owner = make_user(role="owner")
+    login(client, owner)
+    assert _invite(client, "a1@example.test").status_code == 200
+    probe = _invite(client, taken.email)
+    assert probe.status_code == 422, "an address with an account is refused..."
+    assert _invite(client, "a2@example.test").status_code == 200
+    refused = _invite(client, "a3@example.test", headers={"HX-Request": "true"})
+    assert refused.status_code == 429, "...and the refusals count toward the limit"
+    assert int(refused.headers["Retry-After"]) > 0 and refused.headers["HX-Retarget"] == "#flash"
+    assert "请在" in refused.get_data(as_text=True) and "后重试" in refused.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Invitation).where(
+        Invitation.email == "a3@example.test")) == 0
+    other = new_client()  # another company is not held back by this one
+    login(other, make_user(role="owner"))
+    assert _invite(other, "b1@example.test").status_code == 200
+
+
+def test_inviting_is_limited_per_client_across_companies(client, make_user, login, new_client, use_config):
+    use_config(INVITE_LIMIT_PER_IP="2 per hour")
+    for n in range(2):
+        browser = new_client()
+        login(browser, make_user(role="owner"))
+        assert _invite(browser, f"c{n}@example.test").status_code == 200
+    login(client, make_user(role="owner"))
+    refused = _invite(client, "c9@example.test")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0

@@ -1,15 +1,12 @@
-"""Catalog fixtures: a builder for suppliers, products, offers and FX rates, and a query counter."""
+"""Catalog fixtures: a builder for suppliers, products, offers and FX rates."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from app.catalog.landed_cost import Regime
 from app.catalog.models import FxRate, Fulfilment, Offer, Product, Supplier, TaxCategory
@@ -122,31 +119,6 @@ class CatalogBuilder:
 @pytest.fixture
 def catalog(db_session: Any) -> CatalogBuilder:
     return CatalogBuilder(db_session)
-
-
-@pytest.fixture
-def count_queries(app: Any):
-    """`with count_queries() as seen:` records every SQL statement the app runs."""
-
-    @contextmanager
-    def counting() -> Iterator[list[str]]:
-        from app.extensions import db
-
-        seen: list[str] = []
-
-        def before(conn, cursor, statement, parameters, context, executemany):
-            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-                seen.append(statement)
-
-        with app.app_context():
-            target = db.engines[None]  # the test's connection (see db_session)
-        event.listen(target, "before_cursor_execute", before)
-        try:
-            yield seen
-        finally:
-            event.remove(target, "before_cursor_execute", before)
-
-    return counting
 
 
 @pytest.fixture

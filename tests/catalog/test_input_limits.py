@@ -361,7 +361,7 @@ def test_calculator_page_shares_the_api_rate_limit(client, app, monkeypatch):
     page = "/landed-cost?unit_price=1&currency=CNY&quantity=1"
     assert [client.get(page).status_code for _ in range(3)] == [200, 200, 200]
     r = client.get(page)
-    assert r.status_code == 429 and "Too many requests in a short time." in r.get_data(as_text=True)
+    assert r.status_code == 429 and "Too many attempts in a short time. Please try again in" in r.get_data(as_text=True)
     # the page and the API are one calculator: the page's use counts against the API too
     assert client.get("/api/v1/landed-cost?unit_price=1&currency=CNY&quantity=1").status_code == 429
 

@@ -158,7 +158,8 @@ def test_recipients_get_their_own_language(app, db_session, make_user, queue_nam
 
 
 def test_invitation_links_and_codes_never_show_on_the_outbox_and_are_forgotten_once_sent(
-        app, db_session, client, new_client, make_user, login, queue_name, outbox_log):
+        app, db_session, client, new_client, make_user, login, queue_name, outbox_log, use_config):
+    use_config(SMS_OUTBOX_SHOWS_CODES=False)  # as in production (tests/notifications/test_outbox_codes.py)
     owner = make_user(role="owner")
     login(client, owner)
     response = client.post("/members/invite", data={"email": "joiner@example.test", "phone": "13812340000",
