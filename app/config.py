@@ -131,6 +131,8 @@ def load() -> dict[str, object]:
         "FIELD_ENCRYPTION_KEY": env("FIELD_ENCRYPTION_KEY"),
         # How long an order waits for its payment before it is closed.
         "ORDER_PAYMENT_MINUTES": env_int("ORDER_PAYMENT_MINUTES", 30),
+        # A shipped order completes this many days after it shipped, delivered or not.
+        "ORDER_AUTO_COMPLETE_DAYS": env_int("ORDER_AUTO_COMPLETE_DAYS", 15),
         # The customs office and the merchant's customs registration (customs declarations).
         "CUSTOMS_OFFICE": env("CUSTOMS_OFFICE", "GUANGZHOU_ZS"),
         "MCH_CUSTOMS_NO": env("MCH_CUSTOMS_NO", "4403169D3W"),

@@ -157,35 +157,53 @@ class Intent(TimestampMixin, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-def _new_job_id(intent_id: int) -> str:
-    return f"intent-{intent_id}-{uuid.uuid4().hex[:12]}"
+def _new_job_id(intent_id: int | None = None) -> str:
+    return f"intent-{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What `after_commit` promised: the intent row's id, key and next job."""
+
+    id: int
+    key: str
+    job_id: str | None
+    run_after: datetime
+
+
+def insert_once(model: Any, values: dict[str, Any], unique: str) -> int | None:
+    """INSERT a row unless one with the same `unique` column exists: its id, or None when
+    it existed. One statement (ON CONFLICT DO NOTHING), no savepoint, safe under races."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=[unique]).returning(model.id)
+    return db.session.execute(stmt).scalar()
 
 
 def after_commit(fn: Callable[..., Any], *args: Any, key: str | None = None,
-                 delay: float | None = None, at: datetime | None = None) -> Intent:
+                 delay: float | None = None, at: datetime | None = None) -> Promise:
     """Promise to run task `fn(*args)` once the current transaction commits.
 
     Arguments must be JSON values (ids, not objects). `key` makes the promise
-    idempotent: while an intent with that key exists, the existing one is returned
-    and nothing more is enqueued. `delay` (seconds) or `at` sets the earliest run.
+    idempotent: while an intent with that key exists, it is the promise, and nothing
+    more is enqueued. `delay` (seconds) or `at` sets the earliest run.
     """
     spec = _spec(fn)
     key = key or f"{spec.name}:{uuid.uuid4().hex}"
-    existing = db.session.scalar(select(Intent).where(Intent.key == key))
-    if existing is not None:
-        return existing
     run_after = at or (utcnow() + timedelta(seconds=delay) if delay else utcnow())
-    intent = Intent(key=key, task=spec.name, args=list(args), run_after=run_after)
-    from sqlalchemy.exc import IntegrityError
-
-    try:
-        with db.session.begin_nested():
-            db.session.add(intent)
-    except IntegrityError:  # another transaction made the same promise first
-        return db.session.scalar(select(Intent).where(Intent.key == key))
-    intent.job_id = _new_job_id(intent.id)
-    db.session.info.setdefault(_PENDING, []).append((intent.id, intent.job_id, intent.run_after, spec.timeout))
-    return intent
+    job_id = _new_job_id()
+    now = utcnow()
+    intent_id = insert_once(Intent, {"key": key, "task": spec.name, "args": list(args), "run_after": run_after,
+                                     "job_id": job_id, "status": IntentStatus.PENDING, "attempts": 0,
+                                     "created_at": now, "updated_at": now}, "key")
+    if intent_id is None:  # made before, in this transaction or another
+        existing = db.session.execute(select(Intent.id, Intent.job_id, Intent.run_after).where(Intent.key == key)).one()
+        return Promise(existing.id, key, existing.job_id, existing.run_after)
+    db.session.info.setdefault(_PENDING, []).append((intent_id, job_id, run_after, spec.timeout))
+    return Promise(intent_id, key, job_id, run_after)
 
 
 def _after_commit(session: Session) -> None:

@@ -3,7 +3,8 @@
 Other domains use:
     post(event_key, kind, [Line(...)], ...)   one balanced entry per event, idempotent
     Line(code, amount_fen, party_type, party_id)
-    balance(code, ...), balances(), entries_for_order(order_id), trial_balance()
+    balance(code, ...), balances(), entries_for_order(order_id), entry(event_key), trial_balance()
+    reversal(entry, amount, against)     lines taking an amount back out of an entry's credits
     CLEARING, SUPPLIER_PAYABLE, TAX_HELD, COMMISSION, REFUNDS_DUE   the accounts
 """
 from __future__ import annotations
@@ -21,12 +22,14 @@ from app.ledger.services import (
     balance,
     balances,
     entries_for_order,
+    entry,
     post,
+    reversal,
     trial_balance,
 )
 
 __all__ = ["CLEARING", "COMMISSION", "REFUNDS_DUE", "SUPPLIER_PAYABLE", "TAX_HELD", "Line", "Unbalanced",
-           "balance", "balances", "entries_for_order", "post", "register", "trial_balance"]
+           "balance", "balances", "entries_for_order", "entry", "post", "register", "reversal", "trial_balance"]
 
 
 def register(app: Flask) -> None:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from app.core.models import utcnow
 from app.extensions import db
@@ -32,46 +31,61 @@ class Unbalanced(ValueError):
     """An entry whose postings do not add up to zero: a bug in the caller, never posted."""
 
 
-def _account(code: str, party_type: str, party_id: int) -> LedgerAccount:
-    account = db.session.scalar(select(LedgerAccount).where(
-        LedgerAccount.code == code, LedgerAccount.party_type == party_type, LedgerAccount.party_id == party_id))
-    if account is None:
-        account = LedgerAccount(code=code, party_type=party_type, party_id=party_id)
-        try:
-            with db.session.begin_nested():
-                db.session.add(account)
-        except IntegrityError:  # another transaction opened it first
-            account = db.session.scalar(select(LedgerAccount).where(
-                LedgerAccount.code == code, LedgerAccount.party_type == party_type,
-                LedgerAccount.party_id == party_id))
-    return account
+def _accounts(keys: list[tuple[str, str, int]]) -> dict[tuple[str, str, int], int]:
+    """The ids of the accounts `keys` name, opening those that do not exist yet: one query
+    to find them, and one ON CONFLICT insert per missing account (rare: once per supplier)."""
+    from sqlalchemy import tuple_
+
+    from app.core.jobs import insert_once
+
+    found = {(c, t, p): i for i, c, t, p in db.session.execute(
+        select(LedgerAccount.id, LedgerAccount.code, LedgerAccount.party_type, LedgerAccount.party_id)
+        .where(tuple_(LedgerAccount.code, LedgerAccount.party_type, LedgerAccount.party_id).in_(keys)))}
+    for key in keys:
+        if key not in found:
+            code, party_type, party_id = key
+            new = _insert_account(code, party_type, party_id)
+            found[key] = new if new is not None else db.session.scalar(select(LedgerAccount.id).where(
+                LedgerAccount.code == code, LedgerAccount.party_type == party_type, LedgerAccount.party_id == party_id))
+    return found
+
+
+def _insert_account(code: str, party_type: str, party_id: int) -> int | None:
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = (insert(LedgerAccount).values(code=code, party_type=party_type, party_id=party_id)
+            .on_conflict_do_nothing(index_elements=["code", "party_type", "party_id"]).returning(LedgerAccount.id))
+    return db.session.execute(stmt).scalar()
 
 
 def post(event_key: str, kind: str, lines: Sequence[Line], *, memo: str = "", order_id: int | None = None,
-         company_id: int | None = None, at: datetime | None = None) -> JournalEntry:
-    """Post one balanced entry for `event_key`, once.
+         company_id: int | None = None, at: datetime | None = None) -> int:
+    """Post one balanced entry for `event_key`, once; returns the entry's id.
 
     Posting the same event again returns the entry already there (and nothing more is
-    booked). Zero lines are dropped. Raises Unbalanced when the lines do not add up.
+    booked), also when a concurrent transaction posts it at the same moment. Zero lines
+    are dropped. Raises Unbalanced when the lines do not add up.
     """
-    existing = db.session.scalar(select(JournalEntry).where(JournalEntry.event_key == event_key))
-    if existing is not None:
-        return existing
+    from sqlalchemy import insert
+
+    from app.core.jobs import insert_once
+
     lines = [line for line in lines if line.amount_fen]
     if sum(line.amount_fen for line in lines) != 0:
         raise Unbalanced(f"{event_key}: postings add up to {sum(line.amount_fen for line in lines)}, not 0")
-    entry = JournalEntry(event_key=event_key, kind=kind, memo=memo[:200], order_id=order_id,
-                         company_id=company_id, occurred_at=at or utcnow())
-    accounts = [_account(line.code, line.party_type, line.party_id) for line in lines]
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-            db.session.flush()
-            db.session.add_all(Posting(entry_id=entry.id, account_id=a.id, amount_fen=line.amount_fen)
-                               for a, line in zip(accounts, lines))
-    except IntegrityError:  # the same event posted by a concurrent transaction first
-        return db.session.scalar(select(JournalEntry).where(JournalEntry.event_key == event_key))
-    return entry
+    now = utcnow()
+    entry_id = insert_once(JournalEntry, {"event_key": event_key, "kind": kind, "memo": memo[:200],
+                                          "order_id": order_id, "company_id": company_id, "currency": "CNY",
+                                          "occurred_at": at or now, "created_at": now}, "event_key")
+    if entry_id is None:
+        return db.session.scalar(select(JournalEntry.id).where(JournalEntry.event_key == event_key))
+    ids = _accounts(list(dict.fromkeys((line.code, line.party_type, line.party_id) for line in lines)))
+    db.session.execute(insert(Posting), [{"entry_id": entry_id, "account_id": ids[(l.code, l.party_type, l.party_id)],
+                                          "amount_fen": l.amount_fen} for l in lines])
+    return entry_id
 
 
 def balance(code: str, party_type: str = "", party_id: int | None = None) -> int:
@@ -99,6 +113,26 @@ def entries_for_order(order_id: int) -> list[JournalEntry]:
     return list(db.session.scalars(
         select(JournalEntry).where(JournalEntry.order_id == order_id)
         .options(selectinload(JournalEntry.postings).selectinload(Posting.account)).order_by(JournalEntry.id)))
+
+
+def entry(event_key: str) -> JournalEntry | None:
+    return db.session.scalar(select(JournalEntry).where(JournalEntry.event_key == event_key))
+
+
+def reversal(original: JournalEntry, amount_fen: int, against: str) -> list[Line]:
+    """Lines that take `amount_fen` back out of what `original` credited, in proportion.
+
+    Each credit of the original (a supplier's payable, the commission, the taxes) is
+    debited its share of `amount_fen` (largest remainder, so the shares add up exactly),
+    and `against` is credited the whole: the money is now owed to someone else.
+    """
+    from app.core.money import allocate
+
+    credits = [p for p in original.postings if p.amount_fen < 0]
+    shares = allocate(amount_fen, [-p.amount_fen for p in credits])
+    lines = [Line(p.account.code, share, p.account.party_type, p.account.party_id)
+             for p, share in zip(credits, shares)]
+    return lines + [Line(against, -amount_fen)]
 
 
 def trial_balance() -> int:

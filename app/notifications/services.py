@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.core import jobs, states
 from app.core.models import utcnow
@@ -91,23 +91,22 @@ def notify(event: str, recipient: Recipient | tuple[str, str] | None, *, about: 
     if dedup_key is None:
         dedup_key = (f"{event}:{about_type}:{about_id}:{to.phone}" if about_type
                      else f"{event}:{uuid.uuid4().hex}")
-    existing = db.session.scalar(select(SmsMessage).where(SmsMessage.dedup_key == dedup_key))
-    if existing is not None:
-        return existing
     values = {p: str(params[p]) for p in ev.params}
     sign = events.sign_for(to.phone, to.language)
-    message = SmsMessage(
-        phone=to.phone, language=to.language, event=ev.name, category=ev.category,
-        template_code=current_app.config["SMS_TEMPLATE_IDS"][f"{ev.name}.{to.language}"], params=values,
-        body=events.render(ev, to.language, sign, values), status=SmsStatus.QUEUED,
-        next_attempt_at=utcnow(), dedup_key=dedup_key, user_id=to.user_id,
-        about_type=about_type, about_id=about_id, expires_at=expires_at)
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:
-        # Another transaction created the same event's message first: that one stands.
+    now = utcnow()
+    row = dict(phone=to.phone, language=to.language, event=ev.name, category=ev.category,
+               template_code=current_app.config["SMS_TEMPLATE_IDS"][f"{ev.name}.{to.language}"], params=values,
+               body=events.render(ev, to.language, sign, values), status=SmsStatus.QUEUED, attempts=0,
+               next_attempt_at=now, dedup_key=dedup_key, user_id=to.user_id, about_type=about_type,
+               about_id=about_id, expires_at=expires_at, created_at=now, updated_at=now)
+    # One statement whatever happens: another transaction (or an earlier call) that created
+    # this event's message first wins, and that message is the answer.
+    message_id = jobs.insert_once(SmsMessage, row, "dedup_key")
+    if message_id is None:
         return db.session.scalar(select(SmsMessage).where(SmsMessage.dedup_key == dedup_key))
+    message = SmsMessage(id=message_id, **row)
+    make_transient_to_detached(message)  # it is in the database as it stands: no reload
+    db.session.add(message)
     _send_later(message)
     return message
 
@@ -115,8 +114,7 @@ def notify(event: str, recipient: Recipient | tuple[str, str] | None, *, about: 
 def _send_later(message: SmsMessage, delay: int | None = None) -> None:
     from app.notifications.jobs import send_sms
 
-    intent = jobs.after_commit(send_sms, message.id, key=f"sms:{message.id}:{message.attempts}", delay=delay)
-    message.job_id = intent.job_id
+    jobs.after_commit(send_sms, message.id, key=f"sms:{message.id}:{message.attempts}", delay=delay)
 
 
 def withdraw(message_id: int, code: str, reason: str | None = None) -> bool:

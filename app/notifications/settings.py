@@ -32,6 +32,9 @@ DEFAULT_TEMPLATE_IDS: dict[str, str] = {
     "refund_completed.zh_CN": "2100009", "refund_completed.en": "2100010",
     "ticket_replied.zh_CN": "2100011", "ticket_replied.en": "2100012",
     "statement_ready.zh_CN": "2100013", "statement_ready.en": "2100014",
+    "order_shipped.zh_CN": "2100015", "order_shipped.en": "2100016",
+    "refund_failed.zh_CN": "2100017", "refund_failed.en": "2100018",
+    "refund_rejected.zh_CN": "2100019", "refund_rejected.en": "2100020",
 }
 
 

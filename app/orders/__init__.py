@@ -15,6 +15,9 @@ __all__ = ["Consignee", "Order", "OrderLine", "OrderState", "register"]
 
 
 def register(app: Flask) -> None:
-    from app.orders import services
+    from app.core.jobs import schedule
+    from app.orders import jobs, services
 
     services.register_payments(app)
+    # Orders shipped long enough ago complete, once a day just after 1 a.m.
+    schedule(app, jobs.complete_overdue, cron="10 1 * * *", timeout=600)

@@ -74,13 +74,14 @@ def _beijing_year(day: date) -> tuple[datetime, datetime]:
 
 def retail_used_fen(id_hash: str, today: date, now: datetime | None = None) -> int:
     """What this person bought through cross-border retail this (Beijing) year, in fen of
-    dutiable value: paid orders, and unpaid ones still open (they hold their share)."""
+    dutiable value: paid orders less what was refunded of them, and unpaid ones still open
+    (they hold their share)."""
     now = now or utcnow()
     start, end = _beijing_year(today)
     paid = (Order.state != OrderState.PENDING_PAYMENT) & (Order.state != OrderState.CLOSED) \
         & (Order.paid_at >= start) & (Order.paid_at < end)
     holding = (Order.state == OrderState.PENDING_PAYMENT) & (Order.expires_at > now)
-    total = db.session.scalar(select(func.coalesce(func.sum(Order.dutiable_fen), 0)).where(
+    total = db.session.scalar(select(func.coalesce(func.sum(Order.dutiable_fen - Order.refunded_dutiable_fen), 0)).where(
         Order.consignee_id_hash == id_hash, Order.regime == "retail", paid | holding))
     return int(total or 0)
 

@@ -25,14 +25,22 @@ def _values(e: type[enum.Enum]) -> list[str]:
 class OrderState(str, enum.Enum):
     PENDING_PAYMENT = "pending_payment"
     PAID = "paid"
+    SHIPPED = "shipped"        # every line is on its way
+    COMPLETED = "completed"    # every line delivered, or long enough after shipping
     CLOSED = "closed"          # expired or cancelled before it was paid
+    REFUNDED = "refunded"      # all the money went back
 
 
 # A payment that arrives after the order closed is never lost: the order becomes paid.
+# Partial refunds leave the state as it is (the order shows what was refunded).
 ORDER_MACHINE = states.Machine.of("order", {
     OrderState.PENDING_PAYMENT: {OrderState.PAID, OrderState.CLOSED},
     OrderState.CLOSED: {OrderState.PAID},
-}, attribute="state", stamps={OrderState.PAID: "paid_at", OrderState.CLOSED: "closed_at"})
+    OrderState.PAID: {OrderState.SHIPPED, OrderState.REFUNDED},
+    OrderState.SHIPPED: {OrderState.COMPLETED, OrderState.REFUNDED},
+    OrderState.COMPLETED: {OrderState.REFUNDED},
+}, attribute="state", stamps={OrderState.PAID: "paid_at", OrderState.CLOSED: "closed_at",
+                              OrderState.SHIPPED: "shipped_at", OrderState.COMPLETED: "completed_at"})
 
 
 class Consignee(TimestampMixin, db.Model):
@@ -87,6 +95,12 @@ class Order(TimestampMixin, db.Model):
     paid_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[str | None] = mapped_column(String(20))
+    shipped_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    # Kept with each refund that comes through, in the same transaction: what went back, and
+    # its share of the dutiable value (which no longer counts toward the person's year).
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    refunded_dutiable_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # The API's Idempotency-Key and a fingerprint of the request that used it.
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     request_hash: Mapped[str | None] = mapped_column(String(64))
@@ -129,6 +143,10 @@ class OrderLine(db.Model):
     tariff_rate: Mapped[Decimal] = mapped_column(Numeric(6, 4))
     commission_rate: Mapped[Decimal] = mapped_column(Numeric(5, 4))
     lead_time_days: Mapped[int]
+    carrier: Mapped[str | None] = mapped_column(String(40))
+    tracking_no: Mapped[str | None] = mapped_column(String(40))
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -216,6 +216,9 @@ def _on_paid(order_id: int, paid: payments.Paid) -> None:
     if paid.late:
         order.close_reason = None
     _book_payment(order, paid)
+    from app.orders import aftersale
+
+    aftersale.declare(order)
     buyer = db.session.get(User, order.buyer_id)
     notifications.notify("order_paid", accounts.recipient(buyer), about=order, order_no=order.number,
                          amount=format_money(order.total_fen))
@@ -246,7 +249,10 @@ def _on_closed(order_id: int, reason: str) -> None:
 
 
 def register_payments(app) -> None:
-    payments.register_owner(app, OWNER, on_paid=_on_paid, on_closed=_on_closed)
+    from app.orders import aftersale
+
+    payments.register_owner(app, OWNER, on_paid=_on_paid, on_closed=_on_closed, on_refund=aftersale.on_refund,
+                            on_customs=aftersale.on_customs)
 
 
 # --- lists -----------------------------------------------------------------------------------

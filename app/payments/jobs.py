@@ -57,7 +57,7 @@ def close_charge(charge_id: int, reason: str, actor_id: int | None = None) -> st
         return services.close(charge_id, reason, actor_id=actor_id)
 
 
-@task(timeout=60, retries=12, backoff=(10, 60, 300, 900, 1800, 3600))
+@task(timeout=60, retries=12, backoff=(10, 60, 300, 900, 1800, 3600), own_transactions=True)
 def send_refund(refund_id: int) -> str:
     from app.payments import refunds
 
@@ -71,6 +71,22 @@ def check_refund(refund_id: int) -> str:
 
     with job_context():
         return refunds.check(refund_id)
+
+
+@task(timeout=120, retries=20, backoff=(30, 60, 300, 900))
+def send_declarations(charge_id: int) -> int:
+    from app.payments import customs
+
+    with job_context():
+        return customs.send(charge_id)
+
+
+@task(timeout=120, retries=60, backoff=(30, 60, 120, 300, 900))
+def check_declarations(charge_id: int) -> str:
+    from app.payments import customs
+
+    with job_context():
+        return customs.check(charge_id)
 
 
 def resume_polling() -> int:

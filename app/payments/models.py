@@ -163,6 +163,12 @@ class Refund(TimestampMixin, db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     settled_at: Mapped[datetime | None]
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # What the owner asked for (an order's lines), kept with the refund for its pages.
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # WeChat said the merchant's balance is short (NOTENOUGH): finance must top it up.
+    needs_funds: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(default=0)
+    recv_account: Mapped[str | None] = mapped_column(String(64))
 
 
 class Callback(db.Model):
@@ -193,3 +199,48 @@ class Query(db.Model):
     reason: Mapped[str] = mapped_column(String(20))               # poll, expiry, close, sweep, ops
     trade_state: Mapped[str | None] = mapped_column(String(20))
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class DeclarationState(str, enum.Enum):
+    PENDING = "pending"         # to be sent to customs
+    SUBMITTED = "submitted"     # customs has it (SUBMITTED / PROCESSING at WeChat)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"           # FAIL or EXCEPT: a person re-declares or refunds
+
+
+DECLARATION_MACHINE = states.Machine.of("customs_declaration", {
+    DeclarationState.PENDING: {DeclarationState.SUBMITTED, DeclarationState.FAILED},
+    DeclarationState.SUBMITTED: {DeclarationState.SUCCEEDED, DeclarationState.FAILED, DeclarationState.SUBMITTED},
+    DeclarationState.FAILED: {DeclarationState.SUBMITTED},
+}, attribute="state")
+
+
+class Declaration(TimestampMixin, db.Model):
+    """A paid charge's declaration to customs, one per sub-order (per supplier of the order)."""
+
+    __tablename__ = "customs_declarations"
+    __table_args__ = (UniqueConstraint("charge_id", "sub_order_no", name="uq_customs_declarations_sub_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_id: Mapped[int] = mapped_column(ForeignKey("charges.id"), index=True)
+    sub_order_no: Mapped[str] = mapped_column(String(32))
+    party_id: Mapped[int]                                      # the owner's key for it (a supplier)
+    customs: Mapped[str] = mapped_column(String(20))
+    mch_customs_no: Mapped[str] = mapped_column(String(20))
+    product_fee: Mapped[int] = mapped_column(BigInteger)
+    transport_fee: Mapped[int] = mapped_column(BigInteger)
+    duty: Mapped[int] = mapped_column(BigInteger, default=0)
+    state: Mapped[DeclarationState] = mapped_column(
+        Enum(DeclarationState, name="customs_declaration_state", values_callable=_values),
+        default=DeclarationState.PENDING)
+    wechat_state: Mapped[str | None] = mapped_column(String(20))
+    cert_check_result: Mapped[str | None] = mapped_column(String(20))   # UNCHECKED, SAME, DIFFERENT
+    sub_order_id: Mapped[str | None] = mapped_column(String(64))
+    explanation: Mapped[str | None] = mapped_column(String(200))
+    declared_times: Mapped[int] = mapped_column(default=0)
+    checked_at: Mapped[datetime | None]
+    # Who customs checks against the payer: the name, and the identity number encrypted.
+    buyer_name: Mapped[str] = mapped_column(String(40), default="")
+    cert_cipher: Mapped[str | None] = mapped_column(String(200))
+    # A person asked to declare it again (after customs refused it).
+    resend: Mapped[bool] = mapped_column(default=False)

@@ -1,27 +1,160 @@
 """Refunds: money going back to the payer, sent once with a unique out_refund_no and confirmed
-by WeChat's refund query (or its refund notify).
+by WeChat's refund notify or its refund query.
 
-Here: the automatic refund of a payment that should not have happened (a charge paid
-twice, from two devices), and the machinery every refund uses: sending, confirming,
-and the ledger entries on both sides.
+A refund is asked for (by the buyer, or an agent on their behalf), approved or rejected
+by a person, sent, and confirmed. Approval is where the money is promised back: it locks
+the charge, so that refunds approved at once never add up to more than was paid, and
+books the reversal (each supplier's payable, the commission and the taxes, in proportion)
+as owed to the payer; confirmation moves it out of clearing. The refunds of one charge go
+to WeChat one at a time. A second payment of a charge already paid is refunded at once,
+without asking anyone.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import ledger
 from app.core import jobs, states
+from app.core.errors import Conflict, DomainError
 from app.core.models import utcnow
 from app.extensions import db
 from app.payments import gateway as gw
 from app.payments.models import REFUND_MACHINE, Charge, Payment, Refund, RefundStatus
 
 
+# WeChat refunds a payment within a year of it (TRADE_OVERDUE after that).
+REFUNDABLE_FOR = timedelta(days=365)
+
+
 def _number(payment: Payment, n: int) -> str:
     return f"R{payment.transaction_id[-20:]}{n:02d}"
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What an owner hears about one of its refunds: it came through, or WeChat refused it."""
+
+    refund_id: int
+    amount_fen: int
+    status: RefundStatus
+    detail: dict[str, Any]
+
+
+def _main_payment(charge: Charge) -> Payment:
+    found = db.session.scalar(select(Payment).where(Payment.charge_id == charge.id, Payment.extra.is_(False))
+                              .order_by(Payment.id).limit(1))
+    if found is None:
+        raise DomainError(_l("Only a paid order can be refunded."), code="not_paid", status=409)
+    return found
+
+
+def committed_total(charge_id: int) -> int:
+    """What is promised back already: approved, being sent, sent, or refunded (not extras)."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
+        Refund.charge_id == charge_id, Refund.automatic.is_(False),
+        Refund.status.in_([RefundStatus.APPROVED, RefundStatus.PROCESSING, RefundStatus.SUCCEEDED,
+                           RefundStatus.FAILED]))) or 0)
+
+
+def refundable(charge: Charge) -> int:
+    """What may still be refunded of a paid charge, in fen."""
+    if charge.status.value != "paid":
+        return 0
+    return _main_payment(charge).total_fee - committed_total(charge.id)
+
+
+def _check_overdue(payment: Payment, now: datetime) -> None:
+    if payment.paid_at and payment.paid_at + REFUNDABLE_FOR < now:
+        raise DomainError(_l("This order was paid more than a year ago: WeChat Pay no longer refunds it. "
+                             "Settle it with the buyer another way."), code="trade_overdue", status=409)
+
+
+def request(charge: Charge, amount_fen: int, reason: str, *, requested_by_id: int | None,
+            detail: dict[str, Any] | None = None, now: datetime | None = None) -> Refund:
+    """Ask for a refund of `amount_fen` of a paid charge, for a person to approve.
+
+    Raises DomainError when the charge is not paid, the amount is not positive or more
+    than what is left to refund, or the payment is over a year old (WeChat refuses it).
+    """
+    now = now or utcnow()
+    payment = _main_payment(charge)
+    _check_overdue(payment, now)
+    if amount_fen <= 0:
+        raise DomainError(_l("Enter an amount to refund."), "amount", code="amount")
+    left = refundable(charge)
+    if amount_fen > left:
+        raise DomainError(_l("At most %(left)s is left to refund on this order.", left=_money(left)),
+                          "amount", code="over_refundable")
+    n = db.session.scalar(select(func.count()).select_from(Refund).where(Refund.payment_id == payment.id)) + 1
+    refund = Refund(charge_id=charge.id, payment_id=payment.id, out_refund_no=_number(payment, n),
+                    amount_fen=amount_fen, reason=reason[:200], requested_by_id=requested_by_id,
+                    detail=detail or {})
+    db.session.add(refund)
+    db.session.flush()
+    return refund
+
+
+def _money(fen: int) -> str:
+    from app.core.money import format_money
+
+    return format_money(fen)
+
+
+def approve(refund_id: int, *, actor_id: int, note: str = "", now: datetime | None = None) -> Refund:
+    """Approve a requested refund and send it after the commit.
+
+    Locks the charge first: two approvals at once are decided one after the other, and
+    the one that would refund more than was paid is refused (Conflict). Books the
+    reversal as owed to the payer. Raises IllegalTransition when it was decided already.
+    """
+    from app.payments.services import _lock_charge
+
+    now = now or utcnow()
+    refund = db.session.get(Refund, refund_id)
+    charge = _lock_charge(refund.charge_id)
+    refund = _lock(refund_id)
+    payment = db.session.get(Payment, refund.payment_id)
+    _check_overdue(payment, now)
+    if refund.status == RefundStatus.REQUESTED and refund.amount_fen > refundable(charge):
+        raise Conflict(_l("Approving this would refund more than was paid: at most %(left)s is left.",
+                          left=_money(refundable(charge))), "amount")
+    states.apply(REFUND_MACHINE, refund, RefundStatus.APPROVED, actor_id=actor_id, note=note or None,
+                 message=_l("This refund was decided already."))
+    original = ledger.entry(f"payment:{payment.transaction_id}")
+    ledger.post(f"refund-approved:{refund.out_refund_no}", "refund_approved",
+                ledger.reversal(original, refund.amount_fen, ledger.REFUNDS_DUE),
+                memo=f"refund {refund.out_refund_no} of {charge.number}", order_id=original.order_id,
+                company_id=original.company_id, at=now)
+    send_later(refund)
+    return refund
+
+
+def reject(refund_id: int, *, actor_id: int, note: str) -> Refund:
+    """Turn a refund request down with a note the buyer sees."""
+    refund = _lock(refund_id)
+    states.apply(REFUND_MACHINE, refund, RefundStatus.REJECTED, actor_id=actor_id, note=note or None,
+                 message=_l("This refund was decided already."))
+    refund.last_error = note or None
+    db.session.flush()
+    return refund
+
+
+def retry(refund_id: int, *, actor_id: int) -> Refund:
+    """Send a refund WeChat refused (CHANGE, REFUNDCLOSE) again once a person sorted it out."""
+    refund = _lock(refund_id)
+    states.apply(REFUND_MACHINE, refund, RefundStatus.APPROVED, actor_id=actor_id, note="sent again",
+                 message=_l("Only a refund that failed can be sent again."))
+    refund.out_refund_no = refund.out_refund_no[:60] + f"-{refund.attempts + 1}"
+    refund.attempts += 1
+    refund.last_error = None
+    send_later(refund)
+    return refund
 
 
 def refund_extra(charge: Charge, payment: Payment) -> Refund:
@@ -59,52 +192,88 @@ def _lock(refund_id: int) -> Refund:
 def send(refund_id: int) -> str:
     """Send an approved refund to WeChat (again, with the same number, after a failure).
 
-    Returns the refund's status afterwards. WeChat not answering, or short of balance
-    (NOTENOUGH), raises for the job to retry; a refusal that retrying cannot mend fails
-    the refund with WeChat's reason, for a person.
+    Returns the refund's status afterwards. The claim and the answer are each committed
+    on their own (the call in between cannot be rolled back): WeChat not answering, or
+    short of balance (NOTENOUGH, flagged for finance), raises for the job to retry; a
+    refusal that retrying cannot mend fails the refund with WeChat's reason, for a person.
     """
+    from app.core.db import unit
     from app.payments.services import get_gateway
 
-    refund = _lock(refund_id)
-    if refund.status != RefundStatus.APPROVED:
-        return refund.status.value
-    payment = db.session.get(Payment, refund.payment_id)
+    with unit():
+        refund = _lock(refund_id)
+        if refund.status != RefundStatus.APPROVED:
+            return refund.status.value
+        # One at a time per charge: WeChat answers a second refund of an order in flight badly.
+        busy = db.session.scalar(select(Refund.id).where(Refund.charge_id == refund.charge_id, Refund.id != refund.id,
+                                                         Refund.status == RefundStatus.PROCESSING).limit(1))
+        if busy is not None:
+            raise jobs.RetryLater(f"refund {busy} of the same order is being processed")
+        payment = db.session.get(Payment, refund.payment_id)
+        request = gw.RefundRequest(out_refund_no=refund.out_refund_no, total_fee=payment.total_fee,
+                                   refund_fee=refund.amount_fen, transaction_id=payment.transaction_id,
+                                   refund_desc=refund.reason[:80])
     try:
-        accepted = get_gateway().refund(gw.RefundRequest(
-            out_refund_no=refund.out_refund_no, total_fee=payment.total_fee, refund_fee=refund.amount_fen,
-            transaction_id=payment.transaction_id, refund_desc=refund.reason[:80]))
+        accepted = get_gateway().refund(request)
     except gw.GatewayUnavailable:
         raise
     except gw.GatewayRejected as e:
-        if e.code in ("NOTENOUGH", "SYSTEMERROR", "BIZERR_NEED_RETRY", "INVALID_REQ_TOO_MUCH"):
-            refund.last_error = f"{e.code}: {e.message}"
-            db.session.flush()
-            raise jobs.RetryLater(f"refund {refund.out_refund_no}: {e.code}") from None
-        refund.last_error = f"{e.code}: {e.message}"
-        states.apply(REFUND_MACHINE, refund, RefundStatus.FAILED, note=e.code)
-        return refund.status.value
-    refund.refund_id = accepted.refund_id
-    states.apply(REFUND_MACHINE, refund, RefundStatus.PROCESSING)
-    from app.payments.jobs import check_refund
+        retry = e.code in ("NOTENOUGH", "SYSTEMERROR", "BIZERR_NEED_RETRY", "INVALID_REQ_TOO_MUCH")
+        with unit():
+            refund = _lock(refund_id)
+            refund.last_error = f"{e.code}: {e.message}"[:2000]
+            # NOTENOUGH: the merchant's balance is short; finance sees the flag, the job retries.
+            refund.needs_funds = e.code == "NOTENOUGH"
+            if not retry and refund.status == RefundStatus.APPROVED:
+                states.apply(REFUND_MACHINE, refund, RefundStatus.FAILED, note=e.code)
+            status = refund.status.value
+        if retry:
+            raise jobs.RetryLater(f"refund {request.out_refund_no}: {e.code}") from None
+        return status
+    with unit():
+        refund = _lock(refund_id)
+        if refund.status == RefundStatus.APPROVED:
+            refund.refund_id = accepted.refund_id
+            refund.needs_funds = False
+            states.apply(REFUND_MACHINE, refund, RefundStatus.PROCESSING)
+            from app.payments.jobs import check_refund
 
-    jobs.after_commit(check_refund, refund.id, key=f"refund-check:{refund.id}", delay=30)
-    return refund.status.value
+            jobs.after_commit(check_refund, refund.id, key=f"refund-check:{refund.id}:{refund.attempts}", delay=30)
+        return refund.status.value
 
 
 def settle(refund: Refund, status: gw.RefundState, succeeded_at: datetime | None, recv_account: str | None) -> None:
-    """Record what WeChat says became of a refund we sent (from a query or its notify)."""
+    """Record what WeChat says became of a refund we sent (from a query or its notify).
+
+    SUCCESS moves the money out of clearing and tells the owner; CHANGE (the payer's
+    card was cancelled or frozen) and REFUNDCLOSE fail it for a person, and the owner
+    is told too, so that the buyer hears.
+    """
+    from app.payments.services import owner_of
+
     refund.wechat_status = status.value
+    if recv_account:
+        refund.recv_account = recv_account[:64]
+    charge = db.session.get(Charge, refund.charge_id)
     if status == gw.RefundState.SUCCESS and refund.status == RefundStatus.PROCESSING:
         states.apply(REFUND_MACHINE, refund, RefundStatus.SUCCEEDED, at=succeeded_at or utcnow())
-        if refund.automatic:
-            ledger.post(f"refund:{refund.out_refund_no}", "refund",
-                        [ledger.Line(ledger.REFUNDS_DUE, refund.amount_fen),
-                         ledger.Line(ledger.CLEARING, -refund.amount_fen)],
-                        memo=f"refund {refund.out_refund_no}", at=refund.settled_at)
+        original = ledger.entry(f"payment:{db.session.get(Payment, refund.payment_id).transaction_id}")
+        ledger.post(f"refund:{refund.out_refund_no}", "refund",
+                    [ledger.Line(ledger.REFUNDS_DUE, refund.amount_fen),
+                     ledger.Line(ledger.CLEARING, -refund.amount_fen)],
+                    memo=f"refund {refund.out_refund_no}", at=refund.settled_at,
+                    order_id=original.order_id if original else None,
+                    company_id=original.company_id if original else None)
     elif status in (gw.RefundState.CHANGE, gw.RefundState.REFUNDCLOSE) and refund.status == RefundStatus.PROCESSING:
         refund.last_error = f"WeChat: {status.value}"
         states.apply(REFUND_MACHINE, refund, RefundStatus.FAILED, note=status.value)
+    else:
+        db.session.flush()
+        return
     db.session.flush()
+    handler = owner_of(charge).on_refund
+    if handler is not None and not refund.automatic:
+        handler(charge.owner_id, Settled(refund.id, refund.amount_fen, refund.status, dict(refund.detail or {})))
 
 
 def check(refund_id: int) -> str:
@@ -124,6 +293,12 @@ def check(refund_id: int) -> str:
         raise jobs.RetryLater(f"refund {refund.out_refund_no} still processing")
     settle(refund, record.status, record.succeeded_at, record.recv_account)
     return refund.status.value
+
+
+def exceptions() -> list[Refund]:
+    """Refunds a person must look at: failed at WeChat, or waiting for the merchant's balance."""
+    return list(db.session.scalars(select(Refund).where(
+        (Refund.status == RefundStatus.FAILED) | Refund.needs_funds.is_(True)).order_by(Refund.id)))
 
 
 def refunds_of(charge_id: int) -> list[Refund]:

@@ -86,15 +86,19 @@ class Paid:
 class Owner:
     on_paid: Callable[[int, Paid], None]
     on_closed: Callable[[int, str], None]
+    # A refund of the owner's charge came through, or went wrong at WeChat (a person must act).
+    on_refund: Callable[[int, Any], None] | None = None
+    on_customs: Callable[[int, Any], None] | None = None
 
 
 def register_owner(app, owner_type: str, *, on_paid: Callable[[int, Paid], None],
-                   on_closed: Callable[[int, str], None]) -> None:
+                   on_closed: Callable[[int, str], None], on_refund: Callable[[int, Any], None] | None = None,
+                   on_customs: Callable[[int, Any], None] | None = None) -> None:
     """Let `owner_type` rows (orders) be paid: their handlers run in the transaction that records it."""
-    app.extensions.setdefault("kj_payment_owners", {})[owner_type] = Owner(on_paid, on_closed)
+    app.extensions.setdefault("kj_payment_owners", {})[owner_type] = Owner(on_paid, on_closed, on_refund, on_customs)
 
 
-def _owner(charge: Charge) -> Owner:
+def owner_of(charge: Charge) -> Owner:
     return current_app.extensions["kj_payment_owners"][charge.owner_type]
 
 
@@ -271,7 +275,7 @@ def apply(result: Result, via: str, *, now: datetime | None = None) -> str:
         return "extra"
     late = charge.status == ChargeStatus.CLOSED
     states.apply(CHARGE_MACHINE, charge, ChargeStatus.PAID, at=payment.paid_at, note=via)
-    _owner(charge).on_paid(charge.owner_id, Paid(charge.id, payment.id, payment.transaction_id, payment.total_fee,
+    owner_of(charge).on_paid(charge.owner_id, Paid(charge.id, payment.id, payment.transaction_id, payment.total_fee,
                                                   payment.trade_type, payment.paid_at, late))
     return "applied"
 
@@ -356,7 +360,7 @@ def close(charge_id: int, reason: str, *, actor_id: int | None = None, now: date
         db.session.flush()
         raise CloseLater(max(waiting))
     states.apply(CHARGE_MACHINE, charge, ChargeStatus.CLOSED, at=now, actor_id=actor_id, note=reason)
-    _owner(charge).on_closed(charge.owner_id, reason)
+    owner_of(charge).on_closed(charge.owner_id, reason)
     return "closed"
 
 

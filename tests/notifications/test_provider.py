@@ -13,6 +13,9 @@ from app.core.models import utcnow
 from app.notifications import jobs
 from app.notifications.models import SmsStatus
 from app.notifications.provider import Delivered, Rejected, SmsRequest, TencentSmsProvider
+from sqlalchemy import select
+
+from app.core.jobs import Intent
 from app.notifications.services import Recipient, notify
 from sandbox.sms.server import SmsStub
 from tests.notifications.conftest import StubServer
@@ -162,7 +165,8 @@ def test_api_throttling_raised_by_the_sdk_is_retried_through_the_job(app, db_ses
     db_session.refresh(message)
     assert message.error_code == "RequestLimitExceeded" and message.attempts == 1
     scheduled = Queue(queue_name, connection=Redis.from_url(redis_url)).scheduled_job_registry
-    assert scheduled.get_job_ids() == [message.job_id], "the retry waits in RQ's scheduler"
+    retry = db_session.scalar(select(Intent).where(Intent.key == f"sms:{message.id}:1"))
+    assert scheduled.get_job_ids() == [retry.job_id], "the retry waits in RQ's scheduler"
     message.next_attempt_at = utcnow() - timedelta(seconds=1)
     db_session.commit()
     assert jobs.send_sms(message.id) == "sent"
