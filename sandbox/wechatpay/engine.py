@@ -56,9 +56,9 @@ class SandboxUser:
 
 
 SANDBOX_USERS: tuple[SandboxUser, ...] = (
-    SandboxUser("alice", "Alice 爱丽丝", "张三", "110101199003077516"),
-    SandboxUser("bob", "Bob 鲍勃", "李四", "440106198507213311"),
-    SandboxUser("carol", "Carol 卡罗", "王五", "330106199201019023"),
+    SandboxUser("alice", "Alice 爱丽丝", "张三", "110101199003077512"),
+    SandboxUser("bob", "Bob 鲍勃", "李四", "440106198507213315"),
+    SandboxUser("carol", "Carol 卡罗", "王五", "330106199201019025"),
 )
 DEFAULT_USER = SANDBOX_USERS[0]
 

@@ -46,7 +46,7 @@ def test_customs_declaration_with_another_identity_fails(gateway, sandbox_server
     tid = paid(gateway, sandbox_server, "KJ-CUSTOMS-2", 30000, TradeType.JSAPI)
     declared = gateway.declare_customs(CustomsRequest(
         "KJ-CUSTOMS-2", tid, "HANGZHOU_ZS", "3301960000", cert_type="IDCARD",
-        cert_id="110101199003077516", name="李四"))
+        cert_id="110101199003077512", name="李四"))
     assert (declared.state, declared.cert_check_result) == ("SUBMITTED", "DIFFERENT")
     final = sandbox_server.wait_for(lambda: (d := gateway.query_customs(
         customs="HANGZHOU_ZS", transaction_id=tid)) and d[0].state != "SUBMITTED" and d)

@@ -13,7 +13,7 @@ from sandbox.wechatpay.protocol import sign
 from tests.payments.test_gateway_contract_more import _signed_xml, fake_wechat, paid  # noqa: F401
 from tests.sandbox_fixtures import API_KEY, APPID, MCH_ID
 
-ALICE = {"cert_type": "IDCARD", "cert_id": "110101199003077516", "name": "张三"}
+ALICE = {"cert_type": "IDCARD", "cert_id": "110101199003077512", "name": "张三"}
 
 
 def settled(gateway, sandbox_server, **query):
@@ -111,7 +111,7 @@ def test_modify_replaces_the_declaration_with_a_new_number_and_duty(gateway,
     ({"duty": -1}, "duty"),
     ({"order_fee": 12.5}, "order_fee"),
     ({"transport_fee": True}, "transport_fee"),
-    ({"name": "张三]]><x>", "cert_id": "110101199003077516"}, "name"),
+    ({"name": "张三]]><x>", "cert_id": "110101199003077512"}, "name"),
     ({"mch_customs_no": "3301\n960000"}, "mch_customs_no"),
 ])
 def test_a_request_that_cannot_be_sent_is_refused_before_any_call(gateway, sandbox_server,

@@ -5,11 +5,12 @@ import pytest
 
 from sandbox.wechatpay.protocol import sign
 from tests.sandbox.test_sandbox_payer import paid
-from tests.sandbox_fixtures import API_KEY
+from sandbox.wechatpay.engine import CUSTOMS_PROCESSING_SECONDS
+from tests.sandbox_fixtures import API_KEY, SandboxServer
 
 DECLARE = "cgi-bin/mch/customs/customdeclareorder"
 QUERY = "cgi-bin/mch/customs/customdeclarequery"
-ALICE = {"cert_type": "IDCARD", "cert_id": "110101199003077516", "name": "张三"}
+ALICE = {"cert_type": "IDCARD", "cert_id": "110101199003077512", "name": "张三"}
 SPLIT = {"sub_order_no": "SUB1", "fee_type": "CNY", "order_fee": "500", "product_fee": "400",
          "transport_fee": "100"}
 
@@ -114,15 +115,29 @@ def test_split_sub_orders_are_declared_and_queried_one_by_one(sandbox_server) ->
     assert (by_id["count"], by_id["product_fee_0"], by_id["fee_type_0"]) == ("1", "400", "CNY")
 
 
-def test_modify_voids_the_declaration_and_changes_only_number_duty_and_fees(
-        sandbox_server) -> None:
+@pytest.fixture
+def slow_customs(tmp_path):
+    """A simulator whose customs take their real minute, so a test sees SUBMITTED for sure
+    (however loaded the machine) and moves the sandbox clock to have it decided."""
+    server = SandboxServer(tmp_path / "slow.sqlite3", time_scale=1.0)
+    yield server
+    server.stop()
+
+
+def decided(server, query):
+    server.control("POST", "_sandbox/clock", json={"shift_seconds": CUSTOMS_PROCESSING_SECONDS + 1})
+    return settled(server, query)
+
+
+def test_modify_voids_the_declaration_and_changes_only_number_duty_and_fees(slow_customs) -> None:
+    sandbox_server = slow_customs
     tid = paid(sandbox_server)["transaction_id"]
     query = {"transaction_id": tid, "customs": "HANGZHOU_ZS"}
     undeclared = declare(sandbox_server, tid, action_type="MODIFY")
     assert (undeclared["err_code"], undeclared["err_code_des"]) == (
         "PARAM_ERROR", "该订单尚未申报，不能修改申报")
     first = declare(sandbox_server, tid, **ALICE)
-    assert settled(sandbox_server, query)["state_0"] == "SUCCESS"
+    assert decided(sandbox_server, query)["state_0"] == "SUCCESS"
 
     changed = {"mch_customs_no": "3301960001", "duty": "120"}
     plain_add = declare(sandbox_server, tid, **ALICE, **changed)
@@ -138,6 +153,14 @@ def test_modify_voids_the_declaration_and_changes_only_number_duty_and_fees(
     assert (pending["count"], pending["state_0"], pending["mch_customs_no_0"],
             pending["duty_0"]) == ("1", "SUBMITTED", "3301960001", "120")
     assert declare(sandbox_server, tid, action_type="MODIFY", **changed)["state"] == "SUBMITTED"
-    done = settled(sandbox_server, query)
+    done = decided(sandbox_server, query)
     assert (done["count"], done["state_0"], done["mch_customs_no_0"]) == (
         "1", "SUCCESS", "3301960001")
+
+
+def test_every_sandbox_payer_has_an_identity_number_a_portal_accepts():
+    """A portal checks GB 11643 before it declares; a payer it must refuse could never match."""
+    from app.core.validators import normalize_cn_id
+    from sandbox.wechatpay.engine import SANDBOX_USERS
+
+    assert [u.cert_id for u in SANDBOX_USERS if normalize_cn_id(u.cert_id) != u.cert_id] == []
