@@ -40,6 +40,8 @@ class JournalEntry(db.Model):
     memo: Mapped[str] = mapped_column(String(200), default="")
     order_id: Mapped[int | None] = mapped_column(index=True)
     company_id: Mapped[int | None]
+    # The entry this one takes money back out of (a refund's reversal of a payment).
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     postings: Mapped[list[Posting]] = relationship(back_populates="entry", order_by="Posting.id")

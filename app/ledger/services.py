@@ -62,8 +62,10 @@ def _insert_account(code: str, party_type: str, party_id: int) -> int | None:
 
 
 def post(event_key: str, kind: str, lines: Sequence[Line], *, memo: str = "", order_id: int | None = None,
-         company_id: int | None = None, at: datetime | None = None) -> int:
+         company_id: int | None = None, at: datetime | None = None, reverses: JournalEntry | None = None) -> int:
     """Post one balanced entry for `event_key`, once; returns the entry's id.
+
+    `reverses` names the entry this one takes money back out of (see `reversal`).
 
     Posting the same event again returns the entry already there (and nothing more is
     booked), also when a concurrent transaction posts it at the same moment. Zero lines
@@ -79,6 +81,7 @@ def post(event_key: str, kind: str, lines: Sequence[Line], *, memo: str = "", or
     now = utcnow()
     entry_id = insert_once(JournalEntry, {"event_key": event_key, "kind": kind, "memo": memo[:200],
                                           "order_id": order_id, "company_id": company_id, "currency": "CNY",
+                                          "reverses_id": reverses.id if reverses is not None else None,
                                           "occurred_at": at or now, "created_at": now}, "event_key")
     if entry_id is None:
         return db.session.scalar(select(JournalEntry.id).where(JournalEntry.event_key == event_key))
@@ -119,20 +122,65 @@ def entry(event_key: str) -> JournalEntry | None:
     return db.session.scalar(select(JournalEntry).where(JournalEntry.event_key == event_key))
 
 
-def reversal(original: JournalEntry, amount_fen: int, against: str) -> list[Line]:
-    """Lines that take `amount_fen` back out of what `original` credited, in proportion.
+def reversal(original: JournalEntry, amount_fen: int, against: str,
+             basis: Sequence[Line] = ()) -> list[Line]:
+    """Lines that take `amount_fen` back out of what `original` credited; post them with
+    ``reverses=original``.
 
-    Each credit of the original (a supplier's payable, the commission, the taxes) is
-    debited its share of `amount_fen` (largest remainder, so the shares add up exactly),
-    and `against` is credited the whole: the money is now owed to someone else.
+    Each party the original credited (a supplier's payable, the commission, the taxes) is
+    debited a share of what it is still owed of it: its credit less what earlier reversals
+    took. So refunds that add up to the whole leave every party at exactly zero, and none
+    is ever reversed past its credit. `basis` (credit lines as they were booked for a part
+    of the original, such as one order line) says whom to take it from first; what the
+    basis does not cover is spread over everything still owed, in proportion (largest
+    remainder). `against` is credited the whole: the money is now owed to someone else.
     """
     from app.core.money import allocate
 
-    credits = [p for p in original.postings if p.amount_fen < 0]
-    shares = allocate(amount_fen, [-p.amount_fen for p in credits])
-    lines = [Line(p.account.code, share, p.account.party_type, p.account.party_id)
-             for p, share in zip(credits, shares)]
+    left = {key: -amount for key, amount in _credits(original).items()}
+    for key, taken in _reversed(original).items():
+        if key in left:
+            left[key] -= taken
+    if amount_fen > sum(left.values()):
+        raise Unbalanced(f"{original.event_key}: {amount_fen} is more than is left to reverse")
+    take = dict.fromkeys(left, 0)
+    first = {}
+    for line in basis:
+        key = (line.code, line.party_type, line.party_id)
+        if key in left:
+            first[key] = first.get(key, 0) + -line.amount_fen
+    capped = {key: min(owed, left[key]) for key, owed in first.items()}
+    if capped and sum(capped.values()) >= amount_fen:
+        for key, share in zip(capped, allocate(amount_fen, list(capped.values()))):
+            take[key] = share
+    else:
+        take.update(capped)
+    rest = amount_fen - sum(take.values())
+    if rest:
+        keys = list(left)
+        for key, share in zip(keys, allocate(rest, [left[k] - take[k] for k in keys])):
+            take[key] += share
+    lines = [Line(code, share, party_type, party_id) for (code, party_type, party_id), share in take.items()]
     return lines + [Line(against, -amount_fen)]
+
+
+def _credits(entry: JournalEntry) -> dict[tuple[str, str, int], int]:
+    out: dict[tuple[str, str, int], int] = {}
+    for p in entry.postings:
+        if p.amount_fen < 0:
+            key = (p.account.code, p.account.party_type, p.account.party_id)
+            out[key] = out.get(key, 0) + p.amount_fen
+    return out
+
+
+def _reversed(original: JournalEntry) -> dict[tuple[str, str, int], int]:
+    """What the entries reversing `original` have debited so far, per account."""
+    rows = db.session.execute(
+        select(LedgerAccount.code, LedgerAccount.party_type, LedgerAccount.party_id, func.sum(Posting.amount_fen))
+        .join(Posting, Posting.account_id == LedgerAccount.id).join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(JournalEntry.reverses_id == original.id, Posting.amount_fen > 0)
+        .group_by(LedgerAccount.id))
+    return {(c, t, p): int(amount) for c, t, p, amount in rows}
 
 
 def trial_balance() -> int:

@@ -180,9 +180,13 @@ def refund_of(order: Order, refund_id: int) -> payments.Refund:
 
 def decide(order: Order, refund_id: int, *, approve: bool, actor_id: int, note: str = "") -> payments.Refund:
     """Approve (sent after the commit) or reject (the buyer is told why) a refund request."""
+    from app.orders.services import credits_for
+
     refund = refund_of(order, refund_id)
     if approve:
-        return money_back.approve(refund.id, actor_id=actor_id, note=note)
+        # A refund of some lines is taken back from their suppliers and their taxes first.
+        chosen = [line for line in order.lines if line.id in (refund.detail or {}).get("lines", ())]
+        return money_back.approve(refund.id, actor_id=actor_id, note=note, basis=credits_for(chosen))
     if not note.strip():
         raise DomainError(_l("Say why the refund is rejected: the buyer sees it."), "note", code="note")
     refund = money_back.reject(refund.id, actor_id=actor_id, note=note.strip())

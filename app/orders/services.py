@@ -227,18 +227,24 @@ def _on_paid(order_id: int, paid: payments.Paid) -> None:
 def _book_payment(order: Order, paid: payments.Paid) -> None:
     """Clearing takes the money; each supplier is owed its goods, shipping and insurance less
     commission; taxes are held for customs; the commission is the platform's revenue."""
-    per_supplier: dict[int, int] = {}
-    commission: dict[int, int] = {}
-    for line in order.lines:
-        gross = line.goods_fen + line.shipping_fen + line.insurance_fen
-        per_supplier[line.supplier_id] = per_supplier.get(line.supplier_id, 0) + gross
-        commission[line.supplier_id] = commission.get(line.supplier_id, 0) + round_half_up(gross * line.commission_rate)
-    lines = [ledger.Line(ledger.CLEARING, paid.amount_fen)]
-    lines += [ledger.Line(ledger.SUPPLIER_PAYABLE, -(gross - commission[sid]), "supplier", sid)
-              for sid, gross in sorted(per_supplier.items())]
-    lines += [ledger.Line(ledger.COMMISSION, -sum(commission.values())), ledger.Line(ledger.TAX_HELD, -order.tax_fen)]
+    lines = [ledger.Line(ledger.CLEARING, paid.amount_fen)] + credits_for(order.lines)
     ledger.post(f"payment:{paid.transaction_id}", "payment", lines, memo=f"order {order.number}",
                 order_id=order.id, company_id=order.company_id, at=paid.paid_at)
+
+
+def credits_for(lines: Sequence[OrderLine]) -> list[ledger.Line]:
+    """The credits a payment books for these order lines: what each supplier is owed, the
+    commission and the taxes (a refund of the lines takes them back from the same parties)."""
+    per_supplier: dict[int, int] = {}
+    commission = 0
+    for line in lines:
+        gross = line.goods_fen + line.shipping_fen + line.insurance_fen
+        cut = round_half_up(gross * line.commission_rate)
+        per_supplier[line.supplier_id] = per_supplier.get(line.supplier_id, 0) + gross - cut
+        commission += cut
+    credits = [ledger.Line(ledger.SUPPLIER_PAYABLE, -owed, "supplier", sid) for sid, owed in sorted(per_supplier.items())]
+    return credits + [ledger.Line(ledger.COMMISSION, -commission),
+                      ledger.Line(ledger.TAX_HELD, -sum(line.tax_fen for line in lines))]
 
 
 def _on_closed(order_id: int, reason: str) -> None:

@@ -11,6 +11,7 @@ without asking anyone.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,12 +107,15 @@ def _money(fen: int) -> str:
     return format_money(fen)
 
 
-def approve(refund_id: int, *, actor_id: int, note: str = "", now: datetime | None = None) -> Refund:
+def approve(refund_id: int, *, actor_id: int, note: str = "", now: datetime | None = None,
+            basis: Sequence[ledger.Line] = ()) -> Refund:
     """Approve a requested refund and send it after the commit.
 
     Locks the charge first: two approvals at once are decided one after the other, and
     the one that would refund more than was paid is refused (Conflict). Books the
-    reversal as owed to the payer. Raises IllegalTransition when it was decided already.
+    reversal as owed to the payer, taken from whom `basis` says first (the credits booked
+    for the refunded lines; see `ledger.reversal`). Raises IllegalTransition when it was
+    decided already.
     """
     from app.payments.services import _lock_charge
 
@@ -128,9 +132,9 @@ def approve(refund_id: int, *, actor_id: int, note: str = "", now: datetime | No
                  message=_l("This refund was decided already."))
     original = ledger.entry(f"payment:{payment.transaction_id}")
     ledger.post(f"refund-approved:{refund.out_refund_no}", "refund_approved",
-                ledger.reversal(original, refund.amount_fen, ledger.REFUNDS_DUE),
+                ledger.reversal(original, refund.amount_fen, ledger.REFUNDS_DUE, basis),
                 memo=f"refund {refund.out_refund_no} of {charge.number}", order_id=original.order_id,
-                company_id=original.company_id, at=now)
+                company_id=original.company_id, at=now, reverses=original)
     send_later(refund)
     return refund
 
