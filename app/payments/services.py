@@ -67,6 +67,23 @@ def gateway() -> gw.PaymentGateway:
     return found
 
 
+def simulator_base() -> str | None:
+    """The WeChat Pay simulator's address ("http://host:port/") when the portal talks to one
+    outside production, for development pages that link to its payer pages; None otherwise,
+    so that production pages never do, whatever WECHATPAY_API_BASE says."""
+    from urllib.parse import urlsplit
+
+    from app.payments.wechatpay import REAL_HOSTS
+
+    if current_app.config.get("ENV_NAME") == "production":
+        return None
+    base = str(current_app.config.get("WECHATPAY_API_BASE") or "")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.hostname in REAL_HOSTS:
+        return None
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/"
+
+
 # --- owners -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
