@@ -7,14 +7,17 @@ answered FAIL (it retries); SUCCESS is answered only once the payment is recorde
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 from flask import current_app
 
 from app.core.models import utcnow
 from app.extensions import db
-from app.payments import gateway as gw
 from app.payments.models import Callback
+
+# The module, not the package attribute `gateway`, which is the gateway() function.
+gw = importlib.import_module("app.payments.gateway")
 
 MAX_BODY = 64 * 1024  # WeChat's notifies are a few hundred bytes
 

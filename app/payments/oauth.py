@@ -6,12 +6,14 @@ a used code is no failure when the first load already stored the openid.
 """
 from __future__ import annotations
 
+import importlib
 import secrets
 
 from flask import current_app, redirect, session, url_for
 from flask_login import current_user
 
-from app.payments import gateway as gw
+# The module, not the package attribute `gateway`, which is the gateway() function.
+gw = importlib.import_module("app.payments.gateway")
 
 _KEY = "kj_wechat_oauth"
 

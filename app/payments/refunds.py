@@ -7,6 +7,7 @@ and the ledger entries on both sides.
 """
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 
 from flask import current_app
@@ -16,8 +17,10 @@ from app import ledger
 from app.core import jobs, states
 from app.core.models import utcnow
 from app.extensions import db
-from app.payments import gateway as gw
 from app.payments.models import REFUND_MACHINE, Charge, Payment, Refund, RefundStatus
+
+# The module, not the package attribute `gateway`, which is the gateway() function.
+gw = importlib.import_module("app.payments.gateway")
 
 
 def _number(payment: Payment, n: int) -> str:

@@ -8,6 +8,7 @@ a second one is recorded and refunded automatically.
 """
 from __future__ import annotations
 
+import importlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,6 @@ from app.core import audit, jobs, states
 from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.extensions import db
-from app.payments import gateway as gw
 from app.payments.models import (
     ATTEMPT_MACHINE,
     CHARGE_MACHINE,
@@ -33,6 +33,9 @@ from app.payments.models import (
     Payment,
     Query,
 )
+
+# The module, not the package attribute `gateway`, which is the gateway() function.
+gw = importlib.import_module("app.payments.gateway")
 
 # How long WeChat keeps a prepay: QR codes and JSAPI prepays 2 hours, H5 links 5 minutes.
 PREPAY_LIFETIME = {gw.TradeType.NATIVE: timedelta(hours=2), gw.TradeType.JSAPI: timedelta(hours=2),
