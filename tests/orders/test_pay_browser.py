@@ -194,3 +194,28 @@ def test_the_buyer_pages_fit_the_screen_in_both_languages(portal, page: Page, la
         page.goto(path)
         expect(page.locator("h1").first).to_be_visible()
         no_overflow(page)
+
+
+def test_past_the_yearly_limit_buy_now_says_why_beside_the_button(portal, page: Page):
+    data = set_up(portal)
+
+    def five_orders(f, session):
+        from app.orders import services
+
+        user = session.get(User, data["user_id"])
+        for _ in range(5):  # ¥4,500 each, held while unpaid: ¥22,500 of the ¥26,000
+            services.create(user, user.company_id, [(data["cny"], 45)])
+
+    portal.commit(five_orders)
+    page.set_viewport_size(PHONE)
+    sign_in(page, portal.url, data["email"])
+    page.goto(f"{portal.url}/catalog/products/{data['product']}/compare?quantity=40")
+    row = offer_row(page, data["cny"])
+    row.get_by_role("button", name="立即购买").click()
+    expect(row.locator(".buy-result [role=alert]")).to_contain_text("已用 ¥22,500.00，剩余 ¥3,500.00")
+    expect(page).to_have_url(re.compile(r"/compare\?quantity=40$"))
+    no_overflow(page)
+    with portal.app.app_context():
+        from app.orders.models import Order
+
+        assert db.session.query(Order).count() == 5
