@@ -28,6 +28,16 @@ def _order(order_id: int) -> Order:
     return services.get(order_id, current_company_id())
 
 
+def _no_store(response):
+    # Our word on the payment changes from one second to the next: never from a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _to_order(order: Order):
+    return redirect(url_for("orders.order", order_id=order.id), 303)
+
+
 def _needs_openid(way) -> bool:
     return way is paying.JSAPI and not current_user.wechat_openid
 
@@ -45,13 +55,11 @@ def _pay_page(order: Order, way, prepared: paying.Prepared | None = None, proble
         allow_sources(script=[origin], connect=[origin])
     charge = services.charge_of(order)
     payable = order.state == OrderState.PENDING_PAYMENT and charge.closing_since is None
-    response = render("orders/pay.html", "orders/_prepay.html", status=status, order=order, way=way.value,
-                      prepared=prepared, problem=problem, payable=payable, bridge=bridge,
-                      closing=charge.closing_since is not None,
-                      seconds_left=max(int((order.expires_at - utcnow()).total_seconds()), 0),
-                      notice=notice.notice_for(order), locale=str(get_locale() or "zh_CN"))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _no_store(render(
+        "orders/pay.html", "orders/_prepay.html", status=status, order=order, way=way.value, prepared=prepared,
+        problem=problem, payable=payable, bridge=bridge, closing=charge.closing_since is not None,
+        seconds_left=max(int((order.expires_at - utcnow()).total_seconds()), 0),
+        notice=notice.notice_for(order), locale=str(get_locale() or "zh_CN")))
 
 
 @bp.get("/orders/<int:order_id>/pay")
@@ -59,7 +67,7 @@ def _pay_page(order: Order, way, prepared: paying.Prepared | None = None, proble
 def pay(order_id: int):
     order = _order(order_id)
     if order.state == OrderState.PAID:
-        return redirect(url_for("orders.order", order_id=order.id), 303)
+        return _to_order(order)
     way = paying.trade_type_for(request.user_agent.string)
     if order.state == OrderState.PENDING_PAYMENT and _needs_openid(way):
         return redirect(_oauth(order), 303)
@@ -95,9 +103,8 @@ def status(order_id: int):
         return redirect_htmx(url_for("orders.order", order_id=order.id))
     if not is_htmx():
         return redirect(url_for("orders.pay", order_id=order.id), 303)
-    response = render("orders/_status.html", order=order, closing=services.charge_of(order).closing_since is not None)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _no_store(render("orders/_status.html", order=order,
+                            closing=services.charge_of(order).closing_since is not None))
 
 
 @bp.get("/orders/<int:order_id>/pay/return")
@@ -106,8 +113,6 @@ def pay_return(order_id: int):
     """Where WeChat's H5 cashier sends the payer back: not known yet until our status says paid."""
     order = _order(order_id)
     if order.state == OrderState.PAID:
-        return redirect(url_for("orders.order", order_id=order.id), 303)
-    response = render("orders/pay_return.html", order=order,
-                      closing=services.charge_of(order).closing_since is not None)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        return _to_order(order)
+    return _no_store(render("orders/pay_return.html", order=order,
+                            closing=services.charge_of(order).closing_since is not None))
