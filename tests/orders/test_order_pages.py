@@ -143,6 +143,9 @@ def test_the_home_page_shows_what_needs_the_buyer_now(client, db_session, shop, 
     login(other, english)
     html = other.get("/").get_data(as_text=True)
     assert "Waiting for your payment" in html and waiting.number in html
+    staff = client.__class__(client.application, client.response_wrapper, use_cookies=True)
+    login(staff, make_user(role=None, staff_role="ops", language="en"))
+    assert "home-orders" not in staff.get("/").get_data(as_text=True)  # the panel is for buyers' roles
 
 
 def test_another_companys_order_is_not_found_on_every_address(client, db_session, shop, buyer, make_user, login):
