@@ -170,3 +170,37 @@ def _offers_api() -> list[str]:
     from app.catalog.models import Product
 
     return [f"/api/v1/products/{_first(Product)}/offers?quantity=2"]
+
+
+# --------------------------------------------------------------------------- orders
+
+def _demo_order() -> list[int]:
+    """An order of the first demo company's owner (other accounts see 404 there), placed
+    once per walk; a priced offer from the demo catalog."""
+    from app.accounts.models import User
+    from app.catalog.models import Offer
+    from app.orders import services
+    from app.orders.models import Order
+
+    owner = db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0]))
+    found = db.session.scalar(select(Order.id).where(Order.buyer_id == owner.id).order_by(Order.id))
+    if found is None:
+        offer = db.session.scalar(select(Offer).where(Offer.active.is_(True), Offer.moq == 1,
+                                                      Offer.order_increment == 1).order_by(Offer.id))
+        found = services.create(owner, owner.memberships[0].company_id, [(offer.id, 1)]).id
+    return [found]
+
+
+def _order_page(suffix: str) -> Callable[[], list[str]]:
+    return lambda: [f"/orders/{_demo_order()[0]}{suffix}"]
+
+
+for _suffix in ("", "/pay", "/status", "/pay/return"):
+    example(f"/orders/<int:order_id>{_suffix}")(_order_page(_suffix))
+
+
+@example("/consignees/<int:consignee_id>/edit")
+def _consignee_edit() -> list[str]:
+    from app.orders.models import Consignee
+
+    return [f"/consignees/{_first(Consignee)}/edit"]

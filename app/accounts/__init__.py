@@ -5,14 +5,15 @@ Other domains use:
     recipient(user)          the notification layer's Recipient for a user (or None)
     set_wechat_openid(user, openid)
     find_user_by_email(email)
+    members_who_buy()        every (user, company id) that may place orders
 """
 from __future__ import annotations
 
 from flask import Flask
 
-from app.accounts.services import find_user_by_email, recipient, set_wechat_openid
+from app.accounts.services import find_user_by_email, members_who_buy, recipient, set_wechat_openid
 
-__all__ = ["find_user_by_email", "recipient", "register", "set_wechat_openid"]
+__all__ = ["find_user_by_email", "members_who_buy", "recipient", "register", "set_wechat_openid"]
 
 
 def register(app: Flask) -> None:

@@ -89,6 +89,15 @@ def set_language(user: User, language: str) -> None:
     db.session.flush()
 
 
+def members_who_buy() -> list[tuple[User, int]]:
+    """Every (user, company id) whose role may place orders (owners and buyers)."""
+    from app.accounts.models import BuyerRole, Membership
+
+    rows = db.session.scalars(select(Membership).where(Membership.role.in_([BuyerRole.OWNER, BuyerRole.BUYER]))
+                              .order_by(Membership.id))
+    return [(m.user, m.company_id) for m in rows]
+
+
 def set_wechat_openid(user: User, openid: str) -> None:
     """Keep who the user is to WeChat Pay (JSAPI needs it for every payment in WeChat)."""
     user.wechat_openid = openid[:64]

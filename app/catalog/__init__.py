@@ -8,21 +8,23 @@ Other domains use:
     calculator, texts                                 the landed-cost calculator and its wording
     quote([(offer_id, quantity)], day) -> {offer_id: Quote}   offers priced for an order
     Regime, RETAIL_TRANSACTION_LIMIT_FEN, RETAIL_ANNUAL_LIMIT_FEN
+    compute_landed_cost(...), TaxRates                the landed-cost rules themselves
 """
 from __future__ import annotations
 
 from flask import Flask
 
 from app.catalog import calculator, texts
-from app.catalog.landed_cost import RETAIL_ANNUAL_LIMIT_FEN, RETAIL_TRANSACTION_LIMIT_FEN, LandedCost, Regime
+from app.catalog.landed_cost import RETAIL_ANNUAL_LIMIT_FEN, RETAIL_TRANSACTION_LIMIT_FEN, LandedCost, Regime, TaxRates
+from app.catalog.landed_cost import compute as compute_landed_cost
 from app.catalog.need import parse_need
 from app.catalog.pages import comparison
 from app.catalog.pages import row_json as offer_json
 from app.catalog.quotes import Quote, quote
 from app.catalog.services import today
 
-__all__ = ["RETAIL_ANNUAL_LIMIT_FEN", "RETAIL_TRANSACTION_LIMIT_FEN", "LandedCost", "Quote", "Regime", "calculator",
-           "comparison", "offer_json", "parse_need", "quote", "register", "texts", "today"]
+__all__ = ["RETAIL_ANNUAL_LIMIT_FEN", "RETAIL_TRANSACTION_LIMIT_FEN", "LandedCost", "Quote", "Regime", "TaxRates",
+           "calculator", "comparison", "compute_landed_cost", "offer_json", "parse_need", "quote", "register", "texts", "today"]
 
 
 def register(app: Flask) -> None:

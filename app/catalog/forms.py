@@ -16,25 +16,7 @@ from app.core.forms import required as _required
 from app.core.numbers import N_
 from app.core.money import MoneyError, minor_digits, to_major
 from app.core.validators import is_static_path
-
-
-class WholeField(IntegerField):
-    """A whole number from `lo` to `hi` in ASCII digits (numbers.parse_int): never a 500 downstream."""
-
-    def __init__(self, label: object = None, validators: list | None = None, lo: int = 0,
-                 hi: int = numbers.MAX_INT, **kwargs: Any) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.lo, self.hi = lo, hi
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = numbers.parse_int(valuelist[0], self.lo, self.hi)
-        except numbers.NumberError as e:
-            self.data = None
-            raise ValueError(e.message()) from None
+from app.core.forms import WholeField
 
 
 class NumberField(StringField):

@@ -168,13 +168,16 @@ def compute(
     insurance_minor: int = 0,
     tiers: tuple[PriceTier, ...] | list[PriceTier] = (),
     ytd_fen: int = 0,
+    limits: bool = True,
 ) -> LandedCost:
     """Cost `quantity` units landed in China; raises LandedCostError naming the bad input.
 
     `unit_price_minor` is the base unit price and `tiers` the quantity breaks, both in
     the supplier currency's minor units; `shipping_minor` and `insurance_minor` are for
     the whole order. `fx_rate` is CNY per unit of `currency`. `ytd_fen` is what the
-    consignee has already bought this year through cross-border retail.
+    consignee has already bought this year through cross-border retail. `limits=False`
+    prices a retail order at retail rates whatever its size: what it would have cost
+    within the limits, to say how much more the general-trade taxes are.
     """
     currency = (currency or "").upper()
     try:
@@ -203,11 +206,11 @@ def compute(
     with localcontext() as ctx:
         ctx.prec = PRECISION
         return _compute(currency, unit, quantity, fx_rate, rates, regime, shipping_minor,
-                        insurance_minor, ytd_fen)
+                        insurance_minor, ytd_fen, limits)
 
 
 def _compute(currency: str, unit: int, quantity: int, fx_rate: Decimal, rates: TaxRates, regime: Regime,
-             shipping_minor: int, insurance_minor: int, ytd_fen: int) -> LandedCost:
+             shipping_minor: int, insurance_minor: int, ytd_fen: int, limits: bool = True) -> LandedCost:
     goods_minor = unit * quantity
 
     # Exact CNY values (in fen, unrounded) of each part of D.
@@ -224,8 +227,8 @@ def _compute(currency: str, unit: int, quantity: int, fx_rate: Decimal, rates: T
     within_limits = False
     applied = Regime.GENERAL
     if regime is Regime.RETAIL:
-        over_order = dutiable > RETAIL_TRANSACTION_LIMIT_FEN
-        over_year = ytd_fen + dutiable > RETAIL_ANNUAL_LIMIT_FEN
+        over_order = limits and dutiable > RETAIL_TRANSACTION_LIMIT_FEN
+        over_year = limits and ytd_fen + dutiable > RETAIL_ANNUAL_LIMIT_FEN
         if over_order:
             notes.append(Note("over_transaction_limit", {"limit_fen": RETAIL_TRANSACTION_LIMIT_FEN}))
             if quantity == 1 and not over_year:

@@ -12,10 +12,11 @@ from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import Field, PasswordField, StringField
+from wtforms import Field, IntegerField, PasswordField, StringField
 from wtforms.validators import Length, StopValidation, ValidationError
 from wtforms.widgets import HiddenInput
 
+from app.core import numbers
 from app.core.bounds import clean, clip_name, length_of
 from app.core.errors import DomainError
 from app.core.validators import normalize_phone
@@ -127,3 +128,28 @@ def attempt(form: object | None = None, field: str | None = None) -> Iterator[At
             flash(str(e.message), "error")
         if form is not None:
             form._errors = None  # type: ignore[attr-defined]  # WTForms caches form.errors
+
+
+def stripped(value: object) -> object:
+    """A WTForms filter: text without the spaces around it (U+3000, the ideographic space
+    Chinese input methods type, too: str.strip() knows it)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class WholeField(IntegerField):
+    """A whole number from `lo` to `hi` in ASCII digits (numbers.parse_int): never a 500 downstream."""
+
+    def __init__(self, label: object = None, validators: list | None = None, lo: int = 0,
+                 hi: int = numbers.MAX_INT, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.lo, self.hi = lo, hi
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = numbers.parse_int(valuelist[0], self.lo, self.hi)
+        except numbers.NumberError as e:
+            self.data = None
+            raise ValueError(e.message()) from None

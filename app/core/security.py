@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
-from flask import Flask, Response, abort, request
+from flask import Flask, Response, abort, g, has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -19,6 +20,35 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+
+_EXTRA = "kj_csp_extra"
+
+
+def allow_sources(*, script: Iterable[str] = (), connect: Iterable[str] = ()) -> None:
+    """Let the page this request answers load scripts from, and connect to, further origins.
+
+    Only that response's policy widens (say, a development page that uses the WeChat Pay
+    simulator's bridge); every other page keeps the strict one.
+    """
+    script, connect = list(script), list(connect)
+    if any(not s or any(c in s for c in " ;,'\"\r\n\t") for s in script + connect):
+        raise ValueError("a CSP source is one origin, without spaces, quotes or separators")
+    extra = g.setdefault(_EXTRA, {"script-src": [], "connect-src": []})
+    extra["script-src"].extend(script)
+    extra["connect-src"].extend(connect)
+
+
+def _widened(policy: str) -> str:
+    extra = g.get(_EXTRA) if has_request_context() else None
+    if not extra:
+        return policy
+    directives = []
+    for directive in policy.split("; "):
+        name = directive.split(" ", 1)[0]
+        sources = [s for s in dict.fromkeys(extra.get(name, ())) if s not in directive.split(" ")]
+        directives.append(" ".join([directive, *sources]))
+    return "; ".join(directives)
 
 
 def _has_nul(values) -> bool:
@@ -98,7 +128,7 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Content-Security-Policy", _widened(policy))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

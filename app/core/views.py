@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from flask_login import current_user
 from sqlalchemy import text
 
+from app.core import home as panels
 from app.core.htmx import render
 from app.extensions import db
 
@@ -12,7 +14,7 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 def home():
-    return render("core/home.html")
+    return render("core/home.html", panels=panels.panels_for(current_user))
 
 
 @bp.get("/hello")

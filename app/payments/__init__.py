@@ -8,6 +8,7 @@ Other domains use:
     request_close(charge_id, reason)         close with WeChat first (a cancel)
     charge_for(owner_type, owner_id), payments_of, queries_of, refunds_of, callbacks_for
     get_gateway(), Paid, TradeType
+    simulator_base()                         the WeChat Pay simulator's address in development, else None
 """
 from __future__ import annotations
 
@@ -27,11 +28,13 @@ from app.payments.services import (
     queries_of,
     register_owner,
     request_close,
+    simulator_base,
 )
 
 __all__ = ["Attempt", "AttemptStatus", "Charge", "ChargeStatus", "Paid", "Payment", "PaymentUnavailable",
            "Refund", "RefundStatus", "TradeType", "charge_for", "get_gateway", "new_number", "open_charge", "payments_of",
-           "prepay", "queries_of", "register", "register_owner", "request_close"]
+           "prepay", "queries_of", "register", "register_owner", "request_close",
+           "simulator_base"]
 
 
 def register(app: Flask) -> None:

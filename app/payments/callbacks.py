@@ -16,6 +16,7 @@ from app.extensions import db
 from app.payments import gateway as gw
 from app.payments.models import Callback
 
+
 MAX_BODY = 64 * 1024  # WeChat's notifies are a few hundred bytes
 
 

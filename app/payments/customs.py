@@ -21,7 +21,6 @@ from app.payments import gateway as gw
 from app.payments.models import (
     DECLARATION_MACHINE,
     Attempt,
-    AttemptStatus,
     Charge,
     Declaration,
     DeclarationState,

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from app.payments import gateway as gw
 
+
 _KEY = "kj_wechat_oauth"
 
 

@@ -29,6 +29,7 @@ from app.payments import gateway as gw
 from app.payments.models import REFUND_MACHINE, Charge, Payment, Refund, RefundStatus
 
 
+
 # WeChat refunds a payment within a year of it (TRADE_OVERDUE after that).
 REFUNDABLE_FOR = timedelta(days=365)
 
@@ -125,7 +126,10 @@ def approve(refund_id: int, *, actor_id: int, note: str = "", now: datetime | No
     refund = _lock(refund_id)
     payment = db.session.get(Payment, refund.payment_id)
     _check_overdue(payment, now)
-    if refund.status == RefundStatus.REQUESTED and refund.amount_fen > refundable(charge):
+    if refund.status != RefundStatus.REQUESTED:  # a failed one is sent again (retry), never approved twice
+        raise states.IllegalTransition(REFUND_MACHINE, refund, refund.status, RefundStatus.APPROVED,
+                                       _l("This refund was decided already."))
+    if refund.amount_fen > refundable(charge):
         raise Conflict(_l("Approving this would refund more than was paid: at most %(left)s is left.",
                           left=_money(refundable(charge))), "amount")
     states.apply(REFUND_MACHINE, refund, RefundStatus.APPROVED, actor_id=actor_id, note=note or None,

@@ -34,6 +34,7 @@ from app.payments.models import (
     Query,
 )
 
+
 # How long WeChat keeps a prepay: QR codes and JSAPI prepays 2 hours, H5 links 5 minutes.
 PREPAY_LIFETIME = {gw.TradeType.NATIVE: timedelta(hours=2), gw.TradeType.JSAPI: timedelta(hours=2),
                    gw.TradeType.MWEB: timedelta(minutes=5)}
@@ -65,6 +66,23 @@ def get_gateway() -> gw.PaymentGateway:
     if found is None:
         found = app.extensions["kj_gateway"] = gateway_from_config({**app.config, "INSTANCE_PATH": app.instance_path})
     return found
+
+
+def simulator_base() -> str | None:
+    """The WeChat Pay simulator's address ("http://host:port/") when the portal talks to one
+    outside production, for development pages that link to its payer pages; None otherwise,
+    so that production pages never do, whatever WECHATPAY_API_BASE says."""
+    from urllib.parse import urlsplit
+
+    from app.payments.wechatpay import REAL_HOSTS
+
+    if current_app.config.get("ENV_NAME") == "production":
+        return None
+    base = str(current_app.config.get("WECHATPAY_API_BASE") or "")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.hostname in REAL_HOSTS:
+        return None
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/"
 
 
 # --- owners -------------------------------------------------------------------------------

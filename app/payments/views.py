@@ -1,8 +1,8 @@
 """WeChat's callbacks (payment and refund notifies) and the WeChat OAuth return."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request, session, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, Response, abort, request, session
+from flask_login import login_required
 
 from app.core.htmx import redirect_htmx
 from app.core.security import safe_next

@@ -34,6 +34,7 @@ def test_rq_cron_registers_each_periodic_job_exactly_once(redis_url):
 
     from app.catalog.jobs import daily_refresh
     from app.core.jobs import sweep
+    from app.payments.jobs import resume_polling
 
     for _ in range(2):  # loading twice (a restart in one process) registers each job once
         scheduler = CronScheduler(connection=Redis.from_url(redis_url))
@@ -44,6 +45,7 @@ def test_rq_cron_registers_each_periodic_job_exactly_once(redis_url):
         jobs = {job.func: job for job in scheduler.get_jobs()}
     assert jobs[sweep].interval == 60
     assert jobs[daily_refresh].cron == "5 0 * * *"
+    assert jobs[resume_polling].interval == 180
 
 
 def test_a_database_restart_costs_no_request(make_app, throwaway_postgres):

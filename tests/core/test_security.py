@@ -80,10 +80,13 @@ def test_production_refuses_to_start_without_its_own_keys(monkeypatch, make_app)
     monkeypatch.setenv("WECHATPAY_API_KEY", "p" * 32)
     monkeypatch.setenv("WECHATPAY_APP_SECRET", "s" * 32)
     monkeypatch.delenv("WECHATPAY_API_BASE")
+    monkeypatch.delenv("FIELD_ENCRYPTION_KEY", raising=False)
     with pytest.raises(ConfigError) as refused:
         create_app()
-    assert "FIELD_ENCRYPTION_KEY is not set" in str(refused.value), "identity numbers need a key of their own"
-    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", "m4wUj3QhB5fS0hK2B0m4XvGk7a3n1r9e0y2s6d8f4Ig=")
+    assert "FIELD_ENCRYPTION_KEY is not set" in str(refused.value)  # identity numbers need their own key
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("FIELD_ENCRYPTION_KEY", Fernet.generate_key().decode())
     app = create_app()
     assert app.config["WECHATPAY_API_BASE"] == "https://api.mch.weixin.qq.com/"
     assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -2,7 +2,7 @@
 partial refunds, and a refund of one line taken from that line's supplier alone."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
 
 from app import ledger
 from app.orders import aftersale, services
@@ -66,3 +66,21 @@ def test_a_refund_of_one_line_is_taken_from_that_lines_supplier(db_session, shop
     # The rest of the order refunds to exactly zero.
     _refund(order, buyer)
     assert set(_left(order).values()) == {0}
+
+
+def test_a_refund_wechat_refused_is_not_approved_again_and_booked_twice(db_session, shop, buyer):
+    from app.core.states import IllegalTransition
+    from app.payments.gateway import RefundState
+    from app.payments.models import REFUND_MACHINE, RefundStatus
+    from app.core import states
+
+    order = _paid(db_session, buyer, [(shop.cny_offer.id, 1)])
+    refund = _refund(order, buyer)
+    states.apply(REFUND_MACHINE, refund, RefundStatus.PROCESSING)
+    money_back.settle(refund, RefundState.CHANGE, None, None)
+    assert refund.status == RefundStatus.FAILED
+    with pytest.raises(IllegalTransition):
+        aftersale.decide(order, refund.id, approve=True, actor_id=buyer.id)
+    assert ledger.balance(ledger.REFUNDS_DUE) == -order.total_fen, "owed back once, not twice"
+    money_back.retry(refund.id, actor_id=buyer.id)  # sending it again is how it goes on
+    assert refund.status == RefundStatus.APPROVED and ledger.balance(ledger.REFUNDS_DUE) == -order.total_fen

@@ -1,0 +1,154 @@
+"""What the buyer's pages read: the orders list (filtered, paged by keyset), its export, an
+order's timeline and payments, and the home page's panel. Each list is a fixed number of
+queries, however many orders it shows."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app import catalog, payments
+from app.accounts.models import User
+from app.core import audit, numbers
+from app.extensions import db
+from app.orders import services
+from app.orders.consignees import default_consignee, retail_used_fen
+from app.orders.models import Order, OrderState
+from app.orders.texts import STATE_LABELS
+
+CHINA = ZoneInfo("Asia/Shanghai")
+PAGE_SIZE = 20
+EXPORT_LIMIT = 10_000
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True)
+class Filters:
+    state: OrderState | None = None
+    start: date | None = None      # Beijing days, both included
+    end: date | None = None
+    before: int | None = None      # keyset: orders older than this id
+
+    def args(self, **changes: object) -> dict[str, str]:
+        """As query parameters (for links that keep the filters)."""
+        values = {"state": self.state.value if self.state else None, "from": self.start, "to": self.end,
+                  "before": self.before, **changes}
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+def _day(raw: str) -> date:
+    if not _DAY.fullmatch(raw):
+        raise ValueError
+    return date.fromisoformat(raw)
+
+
+def parse_filters(args: Mapping[str, str]) -> tuple[Filters, dict[str, str]]:
+    """Filters from the query string; a bad one is left out and explained in `errors`."""
+    errors: dict[str, str] = {}
+    state = start = end = before = None
+    raw_state = (args.get("state") or "").strip()
+    if raw_state:
+        try:
+            state = OrderState(raw_state)
+        except ValueError:
+            errors["state"] = str(_l("Choose a state from the list."))
+    for name in ("from", "to"):
+        raw = (args.get(name) or "").strip()
+        if raw:
+            try:
+                day = _day(raw)
+            except ValueError:
+                errors[name] = str(_l("Enter a date such as 2026-01-31."))
+                continue
+            start, end = (day, end) if name == "from" else (start, day)
+    if start and end and start > end:
+        errors["to"] = str(_l("The end date is before the start date."))
+        end = None
+    raw_before = (args.get("before") or "").strip()
+    if raw_before:
+        try:
+            before = numbers.parse_int(raw_before, 1)
+        except numbers.NumberError:
+            before = None  # a stale or tampered page link: start from the newest
+    return Filters(state, start, end, before), errors
+
+
+def _filtered(company_id: int, f: Filters):
+    stmt = select(Order).where(Order.company_id == company_id)
+    if f.state:
+        stmt = stmt.where(Order.state == f.state)
+    if f.start:
+        stmt = stmt.where(Order.created_at >= datetime.combine(f.start, time(), CHINA))
+    if f.end:
+        stmt = stmt.where(Order.created_at < datetime.combine(f.end + timedelta(days=1), time(), CHINA))
+    return stmt
+
+
+def orders_page(company_id: int, f: Filters, limit: int = PAGE_SIZE) -> tuple[list[Order], int | None]:
+    """Up to `limit` orders, newest first, with their lines (two queries), and the id to
+    continue from (None on the last page)."""
+    stmt = _filtered(company_id, f)
+    if f.before:
+        stmt = stmt.where(Order.id < f.before)
+    found = list(db.session.scalars(stmt.options(selectinload(Order.lines)).order_by(Order.id.desc()).limit(limit + 1)))
+    more = len(found) > limit
+    found = found[:limit]
+    return found, (found[-1].id if more else None)
+
+
+def orders_for_export(company_id: int, f: Filters) -> list[Order]:
+    stmt = _filtered(company_id, f).options(selectinload(Order.lines)).order_by(Order.id.desc())
+    return list(db.session.scalars(stmt.limit(EXPORT_LIMIT)))
+
+
+# --- one order ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    action: str          # "placed", a state ("paid", "closed") or a recorded action ("closing")
+    actor: str | None
+    note: str | None
+
+
+def timeline(order: Order) -> list[Event]:
+    """What happened to the order, oldest first: placed, then each change and who made it."""
+    charge = services.charge_of(order)
+    entries = audit.history(order)
+    if charge is not None:
+        # The charge's own state changes repeat the order's; its recorded actions (a close
+        # WeChat has not allowed yet) are news.
+        entries += [e for e in audit.history(charge) if e.action != "state"]
+    ids = {e.actor_id for e in entries if e.actor_id} | {order.buyer_id}
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    events = [Event(order.created_at, "placed", names.get(order.buyer_id), None)]
+    events += [Event(e.at, e.to_state if e.action == "state" else e.action, names.get(e.actor_id), e.note)
+               for e in entries]
+    return sorted(events, key=lambda e: e.at)
+
+
+def payments_of(order: Order) -> list[payments.Payment]:
+    charge = services.charge_of(order)
+    return payments.payments_of(charge.id) if charge is not None else []
+
+
+# --- the home page ----------------------------------------------------------------------------
+
+def home_panel(user) -> dict | None:
+    """What needs the buyer now: orders waiting for payment, recent orders, and the default
+    consignee's cross-border retail purchases this year against the yearly limit."""
+    company_id = getattr(user, "company_id", None)
+    if company_id is None:
+        return None
+    recent = list(db.session.scalars(select(Order).where(Order.company_id == company_id)
+                                     .order_by(Order.id.desc()).limit(5)))
+    consignee = default_consignee(user.id)
+    used = retail_used_fen(consignee.id_hash, catalog.today()) if consignee and consignee.id_hash else None
+    return {"awaiting": services.awaiting_payment(company_id), "recent": recent, "consignee": consignee,
+            "used_fen": used, "annual_limit_fen": catalog.RETAIL_ANNUAL_LIMIT_FEN, "labels": STATE_LABELS}
