@@ -11,7 +11,7 @@ from app.catalog.models import TaxCategory
 from app.catalog.need import parse_need, parse_search, parse_sort
 from app.catalog.services import today
 from app.core import money
-from app.core.htmx import render
+from app.core.htmx import is_htmx, render
 from app.core.i18n import translated
 from app.extensions import db
 
@@ -61,13 +61,16 @@ def search():
 def product(product_id: int):
     days = request.args.get("days", type=int)
     days = days if days in HISTORY_RANGES else 90
-    data = pages.profile(product_id, days, today())
+    after = request.args.get("after") or ""
+    data = pages.profile(product_id, days, today(), after)
     if data is None:
         abort(404)
-    labels = {r.facts.offer_id: r.facts.supplier_name for r in data.rows}
+    labels = {r.facts.offer_id: r.facts.supplier_name for r in data.charted}
     svg = chart.build(data.history, labels, days, today())
-    return render("catalog/product.html", "catalog/_history.html", data=data, chart=svg,
-                  ranges=HISTORY_RANGES, days=days, **_vocab())
+    # htmx asks either for the next offers (a cursor) or for another period of the chart.
+    fragment = "catalog/_market_rows.html" if after else "catalog/_history.html"
+    return render("catalog/product.html", fragment, data=data, chart=svg, ranges=HISTORY_RANGES, days=days,
+                  args=request.args.to_dict(), appended=is_htmx(), **_vocab())
 
 
 @bp.get("/catalog/products/<int:product_id>/compare")
@@ -75,9 +78,12 @@ def product(product_id: int):
 def compare(product_id: int):
     need, errors = parse_need(request.args, today())
     sort, descending = parse_sort(request.args)
-    data = pages.comparison(product_id, need, sort, descending)
+    after = request.args.get("after") or ""
+    data = pages.comparison(product_id, need, sort, descending, after)
     if data is None:
         abort(404)
-    return render("catalog/compare.html", "catalog/_compare.html", data=data, need=need, errors=errors,
-                  sort=sort, descending=descending, args=request.args.to_dict(),
+    # "More" asks htmx for the next rows alone, added under the ones shown.
+    fragment = "catalog/_compare_rows.html" if after else "catalog/_compare.html"
+    return render("catalog/compare.html", fragment, data=data, need=need, errors=errors,
+                  sort=sort, descending=descending, args=request.args.to_dict(), appended=is_htmx(),
                   arrivals=texts.arrival_labels(data.rows), **_vocab())
