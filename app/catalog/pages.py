@@ -16,7 +16,8 @@ from app.catalog.compare import Need, Recommendation, Row, default_descending
 from app.catalog.models import Product
 from app.catalog.queries import HistoryPoint
 from app.core import paging
-from app.core.money import round_half_up
+from app.core.money import round_half_up, to_major
+from app.core.numbers import format_percent
 
 PAGE_ROWS = 20
 CHART_SERIES = 8          # the chart's colours; more lines than that cannot be told apart
@@ -33,6 +34,22 @@ class Comparison:
     serving: int                         # of which can serve the need
     more: str | None                     # cursor of the next window, None on the last
     bad_cursor: bool = False             # `after` was not a cursor of this order
+
+    def calculator_args(self, row: Row) -> dict[str, str]:
+        """The calculator's fields for a costed offer at this need: the same inputs, so the
+        calculator shows the same numbers (its stored FX rate in force today is the offer's)."""
+        f, c = row.facts, row.cost
+        category = self.product.tax_category
+        args = {"unit_price": str(to_major(c.unit_price_minor, f.currency)), "currency": f.currency,
+                "quantity": str(self.need.quantity), "shipping": str(to_major(c.shipping_minor, f.currency)),
+                "insurance": str(to_major(c.insurance_minor, f.currency)), "regime": f.regime.value,
+                "ytd_cny": str(to_major(self.need.ytd_fen, "CNY"))}
+        if category.active:
+            args["category"] = category.code
+        else:  # the calculator offers active categories only: give it the rates themselves
+            args.update(vat_pct=format_percent(c.rates.vat), consumption_tax_pct=format_percent(c.rates.consumption),
+                        tariff_pct=format_percent(c.rates.tariff))
+        return args
 
 
 def _ranked(product: Product, generation: str | None, need: Need) -> rankings.Ranking:

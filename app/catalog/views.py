@@ -30,7 +30,6 @@ def _vocab() -> dict:
 @calculator.shared_limit
 def calculator_page():
     """The calculator: a plain GET form; htmx swaps only the breakdown as fields change."""
-    values = {**calculator.DEFAULTS, **request.args.to_dict()}
     result = error = None
     if request.args:
         try:
@@ -40,6 +39,7 @@ def calculator_page():
             error = e
     categories = db.session.scalars(db.select(TaxCategory).where(TaxCategory.active.is_(True))
                                     .order_by(TaxCategory.code)).all()
+    values = calculator.form_values(request.args.to_dict(), categories)
     # A GET that explains its own bad input is still a good answer: 200, not 422, so the
     # breakdown swaps in as the buyer types without the browser logging a failure.
     return render("catalog/calculator.html", "catalog/_breakdown.html",

@@ -6,7 +6,8 @@ from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core.money import format_money
+from app.core.money import format_fx, format_money
+from app.core.numbers import format_percent
 
 
 def nav_items() -> list[tuple[str, str, str]]:
@@ -46,6 +47,8 @@ def _translations():
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = lambda minor, currency="CNY": format_money(int(minor), currency)
+    app.jinja_env.filters["fx"] = format_fx
+    app.jinja_env.filters["percent"] = lambda rate: format_percent(rate) + "%"
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
