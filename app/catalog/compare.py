@@ -236,12 +236,15 @@ _VALUES = {
 
 def order_key(r: Row, key: str, descending: bool) -> tuple:
     """Where a row goes when offers are sorted by `key`, as one ascending tuple: offers that
-    can serve first, by `key` (offer id breaking ties), the rest after, cheapest first.
-    Pages of the table and of the API resume from such a tuple (app.core.paging)."""
+    can serve first, by `key`, the rest after, cheapest first. Ties go to the cheaper
+    landed unit, then the older offer, as the recommendation's do, so that sorted by
+    score the recommended offer comes first. Pages of the table and of the API resume
+    from such a tuple (app.core.paging)."""
+    f = r.facts
     if not r.can_serve:
-        return (1, r.cost.unit_landed_fen if r.cost else _LAST, r.facts.offer_id)
+        return (1, r.cost.unit_landed_fen if r.cost else _LAST, f.offer_id)
     value = _VALUES.get(key, _VALUES["score"])(r)
-    return (0, -value, -r.facts.offer_id) if descending else (0, value, r.facts.offer_id)
+    return (0, -value if descending else value, r.cost.unit_landed_fen, f.offer_id)
 
 
 def sort_rows(rows: list[Row], key: str, descending: bool | None = None) -> list[Row]:

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from app.catalog import calculator, chart, pages, queries, texts
-from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
+from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES, SORT_CHOICES
 from app.catalog.models import TaxCategory
 from app.catalog.need import parse_need, parse_search, parse_sort
 from app.catalog.services import today
@@ -23,6 +23,7 @@ HISTORY_RANGES = (30, 90, 180)
 def _vocab() -> dict:
     return {"CATEGORIES": translated(CATEGORIES), "COUNTRIES": translated(COUNTRIES),
             "FULFILMENT": translated(FULFILMENT), "REGIMES": translated(REGIMES),
+            "SORT_CHOICES": translated(SORT_CHOICES),
             "locale": str(get_locale() or "zh_CN"), "texts": texts}
 
 
@@ -70,7 +71,7 @@ def product(product_id: int):
     # htmx asks either for the next offers (a cursor) or for another period of the chart.
     fragment = "catalog/_market_rows.html" if after else "catalog/_history.html"
     return render("catalog/product.html", fragment, data=data, chart=svg, ranges=HISTORY_RANGES, days=days,
-                  args=request.args.to_dict(), appended=is_htmx(), **_vocab())
+                  args=request.args.to_dict(), partial=is_htmx(), **_vocab())
 
 
 @bp.get("/catalog/products/<int:product_id>/compare")
@@ -85,5 +86,5 @@ def compare(product_id: int):
     # "More" asks htmx for the next rows alone, added under the ones shown.
     fragment = "catalog/_compare_rows.html" if after else "catalog/_compare.html"
     return render("catalog/compare.html", fragment, data=data, need=need, errors=errors,
-                  sort=sort, descending=descending, args=request.args.to_dict(), appended=is_htmx(),
+                  sort=sort, descending=descending, args=request.args.to_dict(), partial=is_htmx(),
                   arrivals=texts.arrival_labels(data.rows), **_vocab())
