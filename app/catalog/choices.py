@@ -37,6 +37,12 @@ REGIMES = {
 }
 
 
+# Names of product attributes that code or demo data write under a key ("spec"); a name
+# an operator types in the product form ("香型") is shown as typed.
+ATTRIBUTES = {
+    "spec": _l("Specification"),
+}
+
 # How the comparison can be sorted, each key named by its default direction
 # (compare.default_descending); a column header can turn it around.
 SORT_CHOICES = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -154,7 +155,8 @@ class ProductForm(FlaskForm):
     def __init__(self, *args: Any, tax_categories: list = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.category.choices = [(k, str(v)) for k, v in CATEGORIES.items()]
-        self.tax_category_id.choices = [(t.id, f"{t.code} · {t.name_zh}") for t in tax_categories]
+        locale = str(get_locale() or "zh_CN")
+        self.tax_category_id.choices = [(t.id, t.name(locale)) for t in tax_categories]
 
     def validate_attributes(self, field: TextAreaField) -> None:
         for line in (field.data or "").splitlines():

@@ -88,7 +88,7 @@ def arrival_labels(rows) -> dict[int, tuple[str, str]]:
 
 def reason_text(code: str, v: dict) -> str:
     if code == "moq":
-        return _("Minimum order is %(n)d units.", n=v["moq"])
+        return ngettext("Minimum order is %(num)d unit.", "Minimum order is %(num)d units.", v["moq"])
     if code == "increment":
         return _("Sold in multiples of %(n)d.", n=v["increment"])
     if code == "stock" and v["stock"] == 0:

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from app.catalog import calculator, chart, pages, queries, texts
-from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES, SORT_CHOICES
+from app.catalog.choices import ATTRIBUTES, CATEGORIES, COUNTRIES, FULFILMENT, REGIMES, SORT_CHOICES
 from app.catalog.models import TaxCategory
 from app.catalog.need import parse_need, parse_search, parse_sort
 from app.catalog.services import today
@@ -23,7 +23,7 @@ HISTORY_RANGES = (30, 90, 180)
 def _vocab() -> dict:
     return {"CATEGORIES": translated(CATEGORIES), "COUNTRIES": translated(COUNTRIES),
             "FULFILMENT": translated(FULFILMENT), "REGIMES": translated(REGIMES),
-            "SORT_CHOICES": translated(SORT_CHOICES),
+            "SORT_CHOICES": translated(SORT_CHOICES), "ATTRIBUTES": translated(ATTRIBUTES),
             "locale": str(get_locale() or "zh_CN"), "texts": texts}
 
 

@@ -6,6 +6,7 @@ from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.core.i18n import supported
 from app.core.money import format_fx, format_money
 from app.core.numbers import format_percent
 
@@ -61,7 +62,9 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, object]:
         locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
         return {
-            "current_locale": locale,
+            # The configured code ("zh_CN"), as the language switch names it; Babel's own
+            # name for the locale is "zh_Hans_CN", which matched no switch button.
+            "current_locale": supported(locale) or locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else "en",
             "languages": current_app.config["LANGUAGES"],
             "nav_items": nav_items,
