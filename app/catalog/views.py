@@ -67,10 +67,10 @@ def product(product_id: int):
     if data is None:
         abort(404)
     labels = {r.facts.offer_id: r.facts.supplier_name for r in data.charted}
-    svg = chart.build(data.history, labels, days, today())
+    charts = chart.build_all(data.history, labels, days, today())
     # htmx asks either for the next offers (a cursor) or for another period of the chart.
     fragment = "catalog/_market_rows.html" if after else "catalog/_history.html"
-    return render("catalog/product.html", fragment, data=data, chart=svg, ranges=HISTORY_RANGES, days=days,
+    return render("catalog/product.html", fragment, data=data, charts=charts, ranges=HISTORY_RANGES, days=days,
                   args=request.args.to_dict(), partial=is_htmx(), **_vocab())
 
 
