@@ -22,6 +22,15 @@ def sign_in(page: Page, base: str, email: str) -> None:
     expect(page.locator("h1")).to_contain_text("欢迎")
 
 
+def buyer_at(page: Page, live_server, viewport: dict, build):
+    """A new buyer signed in at `viewport`; returns what `build(session)` committed."""
+    buyer = live_server.commit(lambda f: f.user(role="buyer"))
+    data = live_server.commit(lambda f: build(f.session))
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server.url, buyer.email)
+    return data
+
+
 def test_changing_quantity_updates_table_and_recommendation(page: Page, live_server):
     buyer = live_server.commit(lambda f: f.user(role="buyer", name="钱采购"))
     ids = live_server.commit(lambda f: scenario_ids(f.session))

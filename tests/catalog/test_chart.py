@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from app.catalog.chart import nice_ticks
 from tests.catalog.conftest import CatalogBuilder
-from tests.catalog.test_catalog_browser import sign_in
+from tests.catalog.test_catalog_browser import buyer_at
 
 
 @pytest.mark.parametrize("lo, hi", [(4_000, 6_000), (5_000, 5_300), (10_000, 13_000), (12_345, 12_645),
@@ -40,10 +40,7 @@ def with_history(session) -> int:
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}],
                          ids=["phone", "desktop"])
 def test_chart_labels_are_readable(page: Page, live_server, viewport):
-    buyer = live_server.commit(lambda f: f.user(role="buyer"))
-    product_id = live_server.commit(lambda f: with_history(f.session))
-    page.set_viewport_size(viewport)
-    sign_in(page, live_server.url, buyer.email)
+    product_id = buyer_at(page, live_server, viewport, with_history)
     page.goto(f"{live_server.url}/catalog/products/{product_id}")
     chart = page.locator("svg.chart:visible")
     expect(chart).to_have_count(1)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.catalog.conftest import CatalogBuilder
-from tests.catalog.test_catalog_browser import sign_in
+from tests.catalog.test_catalog_browser import buyer_at
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -37,10 +37,7 @@ def box(page: Page, selector: str) -> dict:
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_the_retail_limit_is_said_in_words_next_to_the_total(page: Page, live_server, viewport):
-    buyer = live_server.commit(lambda f: f.user(role="buyer"))
-    ids = live_server.commit(lambda f: five_offers(f.session))
-    page.set_viewport_size(viewport)
-    sign_in(page, live_server.url, buyer.email)
+    ids = buyer_at(page, live_server, viewport, five_offers)
     page.goto(f"{live_server.url}/catalog/products/{ids['product']}/compare?quantity=2")
     total = page.locator(f'tr[data-offer="{ids["luxury"]}"] [data-col="total"]')
     words = total.locator(".limit-note")
@@ -52,9 +49,7 @@ def test_the_retail_limit_is_said_in_words_next_to_the_total(page: Page, live_se
 
 
 def test_no_offer_can_serve_is_not_dressed_as_a_success(page: Page, live_server):
-    buyer = live_server.commit(lambda f: f.user(role="buyer"))
-    ids = live_server.commit(lambda f: five_offers(f.session))
-    sign_in(page, live_server.url, buyer.email)
+    ids = buyer_at(page, live_server, DESKTOP, five_offers)
     page.goto(f"{live_server.url}/catalog/products/{ids['product']}/compare?quantity=1")
     found = page.locator("#recommendation")
     success = found.evaluate("e => getComputedStyle(e).borderTopColor")
@@ -65,10 +60,7 @@ def test_no_offer_can_serve_is_not_dressed_as_a_success(page: Page, live_server)
 
 
 def test_phone_comparison_recommendation_first_need_folded_cards_compact(page: Page, live_server):
-    buyer = live_server.commit(lambda f: f.user(role="buyer"))
-    ids = live_server.commit(lambda f: five_offers(f.session))
-    page.set_viewport_size(PHONE)
-    sign_in(page, live_server.url, buyer.email)
+    ids = buyer_at(page, live_server, PHONE, five_offers)
     page.goto(f"{live_server.url}/catalog/products/{ids['product']}/compare?quantity=1")
 
     rec, form, table = box(page, "#recommendation"), box(page, "#need-form"), box(page, "#compare table")
@@ -100,10 +92,7 @@ def test_phone_comparison_recommendation_first_need_folded_cards_compact(page: P
 
 
 def test_desktop_comparison_sorts_by_select_or_column(page: Page, live_server):
-    buyer = live_server.commit(lambda f: f.user(role="buyer"))
-    ids = live_server.commit(lambda f: five_offers(f.session))
-    page.set_viewport_size(DESKTOP)
-    sign_in(page, live_server.url, buyer.email)
+    ids = buyer_at(page, live_server, DESKTOP, five_offers)
     page.goto(f"{live_server.url}/catalog/products/{ids['product']}/compare?quantity=1")
     rows = page.locator("#compare tbody tr[data-offer]")
     header = page.locator("#compare thead th").nth(3)
