@@ -7,6 +7,7 @@ request from a cursor, so a product with thousands of offers sends a page of row
 from __future__ import annotations
 
 from bisect import bisect_right
+from urllib.parse import urlencode
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -34,10 +35,11 @@ class Comparison:
     serving: int                         # of which can serve the need
     more: str | None                     # cursor of the next window, None on the last
     bad_cursor: bool = False             # `after` was not a cursor of this order
+    opened: Row | None = None            # the costed offer whose breakdown was asked for
 
-    def calculator_args(self, row: Row) -> dict[str, str]:
-        """The calculator's fields for a costed offer at this need: the same inputs, so the
-        calculator shows the same numbers (its stored FX rate in force today is the offer's)."""
+    def calculator_query(self, row: Row) -> str:
+        """The calculator's query string for a costed offer at this need: the same inputs, so
+        the calculator shows the same numbers (its stored FX rate in force today is the offer's)."""
         f, c = row.facts, row.cost
         category = self.product.tax_category
         args = {"unit_price": str(to_major(c.unit_price_minor, f.currency)), "currency": f.currency,
@@ -49,7 +51,7 @@ class Comparison:
         else:  # the calculator offers active categories only: give it the rates themselves
             args.update(vat_pct=format_percent(c.rates.vat), consumption_tax_pct=format_percent(c.rates.consumption),
                         tariff_pct=format_percent(c.rates.tariff))
-        return args
+        return urlencode(args)
 
 
 def _ranked(product: Product, generation: str | None, need: Need) -> rankings.Ranking:
@@ -64,9 +66,10 @@ def _order(sort: str, descending: bool | None) -> str:
 
 
 def comparison(product_id: int, need: Need, sort: str = "score", descending: bool | None = None,
-               after: str = "", limit: int = PAGE_ROWS) -> Comparison | None:
-    """Every active offer of a product ranked for the need, and the window after `after`:
-    two queries in all, one when the product's offers are in memory."""
+               after: str = "", limit: int = PAGE_ROWS, opened: int | None = None) -> Comparison | None:
+    """Every active offer of a product ranked for the need, and the window after `after`
+    (with offer `opened`, when it is costed): two queries in all, one when the product's
+    offers are in memory."""
     product, generation = queries.product_with_tax(product_id)
     if product is None or not product.active:
         return None
@@ -75,8 +78,10 @@ def comparison(product_id: int, need: Need, sort: str = "score", descending: boo
     name = _order(sort, descending)
     position = paging.decode(after, name) if after else None
     w = paging.window(rows, keys, name, position, limit)
+    row = ranked.memo("by_offer", lambda: {r.facts.offer_id: r for r in ranked.rows}).get(opened)
     return Comparison(product, need, w.items, ranked.recommendation, w.start, w.total, ranked.serving,
-                      w.next, bad_cursor=bool(after) and position is None)
+                      w.next, bad_cursor=bool(after) and position is None,
+                      opened=row if row is not None and row.cost is not None else None)
 
 
 def row_json(row: Row) -> dict:

@@ -80,11 +80,14 @@ def compare(product_id: int):
     need, errors = parse_need(request.args, today())
     sort, descending = parse_sort(request.args)
     after = request.args.get("after") or ""
-    data = pages.comparison(product_id, need, sort, descending, after)
-    if data is None:
+    opened = request.args.get("breakdown", type=int)
+    data = pages.comparison(product_id, need, sort, descending, after, opened=opened)
+    if data is None or (opened and data.opened is None and is_htmx()):
         abort(404)
-    # "More" asks htmx for the next rows alone, added under the ones shown.
-    fragment = "catalog/_compare_rows.html" if after else "catalog/_compare.html"
+    # htmx asks for one offer's breakdown as it opens, or for the next rows ("more"),
+    # or for the table after a change of need.
+    fragment = ("catalog/_offer_breakdown.html" if opened else
+                "catalog/_compare_rows.html" if after else "catalog/_compare.html")
     return render("catalog/compare.html", fragment, data=data, need=need, errors=errors,
                   sort=sort, descending=descending, args=request.args.to_dict(), partial=is_htmx(),
                   arrivals=texts.arrival_labels(data.rows), **_vocab())

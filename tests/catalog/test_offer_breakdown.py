@@ -28,20 +28,28 @@ def test_an_offer_row_opens_the_calculators_breakdown(buyer_client, catalog):
     ny = s["offers"]["ny"]
     html = buyer_client.get(f"/catalog/products/{s['product'].id}/compare?quantity=10").get_data(as_text=True)
     row = offer_row(html, ny.id)
-    assert "<details" in row  # a disclosure: it opens without script
-    got = lines(row)
-    # ten units at the $4.00 tier: $40.00 at 7.00; general-trade duty would not apply (retail)
+    # a disclosure whose breakdown htmx loads as it opens
+    opening = re.search(r'<details[^>]*hx-get="([^"]+)"', row).group(1).replace("&amp;", "&")
+    fragment = buyer_client.get(opening, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and "<tr" not in fragment
+    got = lines(fragment)
+    # ten units at the $4.00 tier: $40.00 at 7.00 = ¥280.00, cross-border retail within the limits
     assert got["goods"].startswith("¥280.00") and "10 × US$4.00" in got["goods"]
     assert got["landed"] == "¥344.57" and got["unit_landed"] == "¥34.46"
     assert got["tariff"] == "¥0.00" and got["vat"] and got["consumption_tax"]
-    since = (today() - timedelta(days=365))
-    assert "1 USD = ¥7.0000" in row and str(since.year) in row  # the rate with the day it took effect
-    assert 'data-regime="retail"' in row and 'data-note="retail_rates"' in row
-    assert "VAT 13%" in row and "consumption tax 15%" in row
-    # the same offer in the calculator, without typing it in: the same numbers
+    since = today() - timedelta(days=365)
+    assert "1 USD = ¥7.0000" in fragment and str(since.year) in fragment  # the rate and the day it took effect
+    assert 'data-regime="retail"' in fragment and 'data-note="retail_rates"' in fragment
+    assert "VAT 13%" in fragment and "consumption tax 15%" in fragment
+    # without script the same address is the page with that breakdown open
+    page = offer_row(buyer_client.get(opening).get_data(as_text=True), ny.id)
+    assert "<details open" in page and lines(page) == got
+    # the calculator with that offer's inputs, without typing them in: the same numbers
     link = re.search(r'href="(/landed-cost\?[^"]+)"', row).group(1).replace("&amp;", "&")
     calc = buyer_client.get(link).get_data(as_text=True)
     assert lines(calc[calc.index('id="breakdown"'):]) == got
+    assert buyer_client.get(opening.replace(f"breakdown={ny.id}", "breakdown=999999"),
+                            headers={"HX-Request": "true"}).status_code == 404
 
 
 def test_a_category_fills_in_the_rates_it_applies(client, catalog):
