@@ -83,6 +83,28 @@ def _rate(args: Mapping[str, str], name: str, default: str) -> Decimal:
         raise InputError(name, e.message()) from None
 
 
+# (rate, the page's percentage field, the API's fraction field, default fraction)
+RATE_FIELDS = (("vat", "vat_pct", "vat_rate", "0.13"),
+               ("consumption", "consumption_tax_pct", "consumption_tax_rate", "0"),
+               ("tariff", "tariff_pct", "tariff_rate", "0"))
+
+
+def _rates(args: Mapping[str, str]) -> TaxRates:
+    """Rates typed as percentages on the page (vat_pct=13), or as fractions in the API
+    (vat_rate=0.13): people type what the pages show, machines keep their format."""
+    rates = {}
+    for key, pct, fraction, default in RATE_FIELDS:
+        raw = (args.get(pct) or "").strip()
+        if raw:
+            try:
+                rates[key] = numbers.parse_percent(raw)
+            except numbers.NumberError as e:
+                raise InputError(pct, e.message()) from None
+        else:
+            rates[key] = _rate(args, fraction, default)
+    return TaxRates(**rates)
+
+
 def parse(args: Mapping[str, str], today: date) -> CalcInput:
     """Validate the calculator's parameters; raises InputError naming the first bad one."""
     currency = (args.get("currency") or "").strip().upper()
@@ -116,9 +138,7 @@ def parse(args: Mapping[str, str], today: date) -> CalcInput:
             raise InputError("category", _("Unknown tax category."))
         rates = category.rates
     else:
-        rates = TaxRates(vat=_rate(args, "vat_rate", "0.13"),
-                         consumption=_rate(args, "consumption_tax_rate", "0"),
-                         tariff=_rate(args, "tariff_rate", "0"))
+        rates = _rates(args)
 
     fx_day = None
     if (args.get("fx_rate") or "").strip():
@@ -155,8 +175,19 @@ def _cost_error(e: LandedCostError) -> str:
 
 
 DEFAULTS = {"unit_price": "", "currency": "USD", "quantity": "1", "shipping": "0", "insurance": "0",
-            "fx_rate": "", "regime": "retail", "category": "", "vat_rate": "0.13",
-            "consumption_tax_rate": "0", "tariff_rate": "0", "ytd_cny": "0"}
+            "fx_rate": "", "regime": "retail", "category": "", "vat_pct": "13",
+            "consumption_tax_pct": "0", "tariff_pct": "0", "ytd_cny": "0"}
+
+
+def form_values(args: Mapping[str, str], categories: list) -> dict[str, str]:
+    """What the calculator's fields show: the defaults, what was typed, and, when a tax
+    category is chosen, the rates it applies in place of any typed ones."""
+    values = {**DEFAULTS, **args}
+    chosen = next((c for c in categories if c.code == values["category"]), None)
+    if chosen is not None:
+        for key, pct, _fraction, _default in RATE_FIELDS:
+            values[pct] = numbers.format_percent(getattr(chosen.rates, key))
+    return values
 
 
 def api_limit() -> str:

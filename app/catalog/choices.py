@@ -37,6 +37,26 @@ REGIMES = {
 }
 
 
+# Names of product attributes that code or demo data write under a key ("spec"); a name
+# an operator types in the product form ("香型") is shown as typed.
+ATTRIBUTES = {
+    "spec": _l("Specification"),
+}
+
+# How the comparison can be sorted, each key named by its default direction
+# (compare.default_descending); a column header can turn it around.
+SORT_CHOICES = {
+    "score": _l("Best match for your weights"),
+    "unit": _l("Lowest landed cost per unit"),
+    "total": _l("Lowest landed total"),
+    "tax": _l("Lowest tax"),
+    "lead": _l("Shortest lead time"),
+    "rating": _l("Highest rating"),
+    "on_time": _l("Most often on time"),
+    "stock": _l("Most in stock"),
+}
+
+
 def label(mapping: dict, key) -> str:
     return str(mapping.get(key, key))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
+from typing import NamedTuple
 
 from app.catalog.landed_cost import (
     PRECISION,
@@ -37,9 +38,12 @@ class Need:
     today: date = field(default_factory=date.today)
 
 
-@dataclass(frozen=True)
-class OfferFacts:
-    """What the ranking needs to know about one offer and its supplier."""
+class OfferFacts(NamedTuple):
+    """What the ranking needs to know about one offer and its supplier.
+
+    A named tuple rather than a frozen dataclass: one is built per offer on every first
+    view of a product, and a tuple is built in one step instead of a call per field.
+    """
 
     offer_id: int
     supplier_id: int
@@ -140,22 +144,40 @@ def unmet(f: OfferFacts, need: Need, arrival: date) -> list[tuple[str, dict]]:
     return reasons
 
 
-def rank(offers: list[OfferFacts], rates: TaxRates, need: Need) -> list[Row]:
+def cost_offers(offers: list[OfferFacts], rates: TaxRates, quantity: int,
+                ytd_fen: int = 0) -> list[LandedCost | str | None]:
+    """Each offer's landed cost at `quantity`: None without an FX rate, the field's name
+    when the stored data cannot be costed. The costly part of a ranking (exact Decimals
+    per offer), so kept apart from the need's other parts, which are cheap to apply."""
+    costs: list[LandedCost | str | None] = []
+    for f in offers:
+        if f.fx_rate is None:
+            costs.append(None)
+            continue
+        try:
+            costs.append(landed(f, quantity, rates, ytd_fen))
+        except LandedCostError as e:
+            costs.append(e.field)
+    return costs
+
+
+def rank(offers: list[OfferFacts], rates: TaxRates, need: Need,
+         costs: list[LandedCost | str | None] | None = None) -> list[Row]:
     """Cost every offer at the need's quantity, mark the ones that cannot serve, and score the rest.
 
     The score weighs cheapness (cheapest landed unit ÷ this one), speed (fastest lead
     time ÷ this one, counted in days + 1) and reliability, by the buyer's weights.
+    `costs`, when given, are cost_offers() of the same offers at the need's quantity.
     """
+    if costs is None:
+        costs = cost_offers(offers, rates, need.quantity, need.ytd_fen)
     rows: list[Row] = []
-    for f in offers:
+    for f, cost in zip(offers, costs):
         arrival = need.today + timedelta(days=f.lead_time_days)
         reasons = unmet(f, need, arrival)
-        cost = None
-        if f.fx_rate is not None:
-            try:
-                cost = landed(f, need.quantity, rates, need.ytd_fen)
-            except LandedCostError as e:
-                reasons.append(("invalid", {"field": e.field}))
+        if isinstance(cost, str):
+            reasons.append(("invalid", {"field": cost}))
+            cost = None
         rows.append(Row(f, cost, arrival, reasons))
 
     serving = [r for r in rows if r.can_serve]
@@ -200,23 +222,33 @@ def default_descending(key: str) -> bool:
     return key in ("score", "rating", "on_time", "stock")
 
 
+_LAST = 1 << 62   # sorts after any amount
+_VALUES = {
+    "score": lambda r: r.score,
+    "unit": lambda r: r.cost.unit_landed_fen,
+    "total": lambda r: r.cost.landed_fen,
+    "tax": lambda r: r.cost.tax_fen,
+    "lead": lambda r: r.facts.lead_time_days,
+    "rating": lambda r: r.facts.rating,
+    "on_time": lambda r: r.facts.on_time_rate,
+    "stock": lambda r: r.facts.stock,
+}
+
+
+def order_key(r: Row, key: str, descending: bool) -> tuple:
+    """Where a row goes when offers are sorted by `key`, as one ascending tuple: offers that
+    can serve first, by `key`, the rest after, cheapest first. Ties go to the cheaper
+    landed unit, then the older offer, as the recommendation's do, so that sorted by
+    score the recommended offer comes first. Pages of the table and of the API resume
+    from such a tuple (app.core.paging)."""
+    f = r.facts
+    if not r.can_serve:
+        return (1, r.cost.unit_landed_fen if r.cost else _LAST, f.offer_id)
+    value = _VALUES.get(key, _VALUES["score"])(r)
+    return (0, -value if descending else value, r.cost.unit_landed_fen, f.offer_id)
+
+
 def sort_rows(rows: list[Row], key: str, descending: bool | None = None) -> list[Row]:
     """Offers that can serve first, sorted by `key`; the rest after, cheapest first."""
-    def value(r: Row):
-        c = r.cost
-        return {
-            "score": r.score,
-            "unit": c.unit_landed_fen if c else 1 << 62,
-            "total": c.landed_fen if c else 1 << 62,
-            "tax": c.tax_fen if c else 1 << 62,
-            "lead": r.facts.lead_time_days,
-            "rating": r.facts.rating,
-            "on_time": r.facts.on_time_rate,
-            "stock": r.facts.stock,
-        }[key if key in SORT_KEYS else "score"]
-
     desc = default_descending(key) if descending is None else descending
-    serving = sorted((r for r in rows if r.can_serve), key=lambda r: (value(r), r.facts.offer_id), reverse=desc)
-    blocked = sorted((r for r in rows if not r.can_serve),
-                     key=lambda r: (r.cost.unit_landed_fen if r.cost else 1 << 62, r.facts.offer_id))
-    return serving + blocked
+    return sorted(rows, key=lambda r: order_key(r, key, desc))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
@@ -41,9 +42,23 @@ class NumberField(StringField):
         return "" if self.data is None else format(self.data, "f")
 
 
-def _rate_field(label: object, required: bool = True) -> NumberField:
-    """A rate below 1 with at most 4 decimal places: the database keeps 4, so more is refused, not rounded."""
-    return NumberField(label, validators=[_required() if required else Optional()])
+class PercentField(NumberField):
+    """A rate typed as a percentage, as the lists show it ("13" for 0.13, numbers.parse_percent);
+    `data` is the fraction the database keeps. At most 2 decimal places of the percentage
+    (the 4 stored): more is refused, not rounded."""
+
+    def __init__(self, label: object = None, validators: list | None = None, whole: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(label, validators, parser=lambda raw: numbers.parse_percent(raw, whole=whole), **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:  # what was typed, when it is shown back with its error
+            return self.raw_data[0]
+        return "" if self.data is None else numbers.format_percent(self.data)
+
+
+def _rate_field(label: object, required: bool = True) -> PercentField:
+    return PercentField(label, validators=[_required() if required else Optional()])
 
 
 class SupplierForm(Form):
@@ -53,8 +68,7 @@ class SupplierForm(Form):
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in money.CODES], validators=[_required()])
     lead_min_days = WholeField(_l("Shortest lead time (days)"), validators=[_required()], hi=numbers.MAX_LEAD_DAYS)
     lead_max_days = WholeField(_l("Longest lead time (days)"), validators=[_required()], hi=numbers.MAX_LEAD_DAYS)
-    on_time_rate = NumberField(_l("On-time rate"), parser=lambda raw: numbers.parse_decimal(raw, places=4), validators=[
-        _required(), NumberRange(min=0, max=1, message=_l("Enter a share from 0 to 1, such as 0.95."))])
+    on_time_rate = PercentField(_l("On-time rate (%)"), whole=True, validators=[_required()])
     rating = NumberField(_l("Rating (0–5)"), parser=lambda raw: numbers.parse_decimal(raw, places=1), validators=[
         _required(), NumberRange(min=0, max=5, message=_l("Enter a rating from 0 to 5."))])
 
@@ -82,9 +96,9 @@ class TaxCategoryForm(Form):
         r"^[a-z0-9_]+$", message=_l("Use lower-case letters, digits and underscores."))])
     name_zh = StringField(_l("Name (Chinese)"), validators=[_required(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[_required(), Length(max=120)])
-    vat_rate = _rate_field(_l("VAT rate"))
-    consumption_rate = _rate_field(_l("Consumption tax rate"))
-    tariff_rate = _rate_field(_l("Tariff rate (general trade)"))
+    vat_rate = _rate_field(_l("VAT rate (%)"))
+    consumption_rate = _rate_field(_l("Consumption tax rate (%)"))
+    tariff_rate = _rate_field(_l("Tariff rate, general trade (%)"))
 
     def to_data(self) -> dict[str, Any]:
         return {"code": self.code.data.strip(), "name_zh": self.name_zh.data.strip(),
@@ -125,7 +139,8 @@ class ProductForm(Form):
     def __init__(self, *args: Any, tax_categories: list = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.category.choices = [(k, str(v)) for k, v in CATEGORIES.items()]
-        self.tax_category_id.choices = [(t.id, f"{t.code} · {t.name_zh}") for t in tax_categories]
+        locale = str(get_locale() or "zh_CN")
+        self.tax_category_id.choices = [(t.id, t.name(locale)) for t in tax_categories]
 
     def validate_attributes(self, field: TextAreaField) -> None:
         for line in (field.data or "").splitlines():
@@ -216,7 +231,7 @@ class OfferForm(Form):
     shipping_base = MoneyField(_l("Shipping per order"), default="0", validators=[Optional()])
     shipping_per_unit = MoneyField(_l("Shipping per unit"), default="0", validators=[Optional()])
     shipping_free_over = MoneyField(_l("Free shipping from goods value"), validators=[Optional()])
-    insurance_rate = _rate_field(_l("Insurance rate (share of goods)"), required=False)
+    insurance_rate = _rate_field(_l("Insurance rate, share of goods (%)"), required=False)
     lead_time_days = WholeField(_l("Lead time (days)"), validators=[_required()], hi=numbers.MAX_LEAD_DAYS)
     regime = SelectField(_l("Import regime"), choices=[], validators=[_required()])
     valid_from = DateField(_l("Valid from"), validators=[_required()])

@@ -124,6 +124,7 @@ class LandedCost:
     regime_applied: Regime
     within_limits: bool
     notes: tuple[Note, ...]
+    rates: TaxRates                # as given; the regime applied says which of them were charged
 
     def as_dict(self) -> dict:
         """The integer and flag fields of the public API, without notes."""
@@ -279,5 +280,5 @@ def _compute(currency: str, unit: int, quantity: int, fx_rate: Decimal, rates: T
         dutiable_fen=dutiable_fen, tariff_fen=tariff_fen, consumption_tax_fen=consumption_fen,
         vat_fen=vat_fen, tax_fen=tax_fen, landed_fen=landed_fen, unit_landed_fen=unit_landed_fen,
         regime_requested=regime, regime_applied=applied, within_limits=within_limits,
-        notes=tuple(notes),
+        notes=tuple(notes), rates=rates,
     )

@@ -16,6 +16,9 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
+    Column,
+    Integer,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -191,6 +194,16 @@ class Offer(TimestampMixin, db.Model):
     supplier: Mapped[Supplier] = relationship(back_populates="offers")
     product: Mapped[Product] = relationship(back_populates="offers")
 
+
+# One row whose token the database replaces, in the writing transaction, on every change
+# to offers, suppliers or FX rates (triggers, migration 0007): whatever path the change
+# takes (a form, a bulk import, SQL by hand). Readers that keep a product's costed offers
+# in memory keep them only while the token they were built under is still the one in force.
+catalog_generation = Table(
+    "catalog_generation", db.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("token", String(32), nullable=False),
+)
 
 
 def tiers_from_json(raw: list[dict[str, int]] | None) -> tuple[PriceTier, ...]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -66,7 +67,7 @@ def _kind(kind: str) -> Kind:
 
 def _vocab(**ctx: Any) -> dict:
     return {"kinds": KINDS, "CATEGORIES": CATEGORIES, "COUNTRIES": COUNTRIES, "FULFILMENT": FULFILMENT,
-            "REGIMES": REGIMES, **ctx}
+            "REGIMES": REGIMES, "locale": str(get_locale() or "zh_CN"), **ctx}
 
 
 @bp.get("/")

@@ -6,46 +6,82 @@ from functools import cache
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, Integer, Select, Text, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased, contains_eager
 
 from app.catalog.compare import OfferFacts
-from app.catalog.models import FxRate, Offer, PricePoint, Product, Supplier, TaxCategory, tiers_from_json
+from app.catalog.models import (
+    FxRate,
+    Offer,
+    PricePoint,
+    Product,
+    Supplier,
+    TaxCategory,
+    catalog_generation,
+    tiers_from_json,
+)
 from app.catalog.landed_cost import ShippingRule
+from app.core import money
 from app.extensions import db
 
 PAGE_SIZE = 20
 
 
-def fx_columns(currency_col, day) -> tuple:
-    """Columns (fx_rate, fx_day): the rate in force for `currency_col` on `day`.
+def fx_table(day):
+    """A derived table (currency, fx_rate, fx_day): the rate in force on `day` for each
+    currency the portal trades in, to join offers to by currency.
 
-    Correlated subqueries rather than a LATERAL join, so the same statement runs
-    on PostgreSQL and on the SQLite development database; each is one lookup in
-    the (currency, day) index. CNY has no row and is taken as 1 by the caller.
+    Two index lookups per currency, whatever the number of offers: a lookup per offer
+    (correlated subqueries in the select list) cost 10,000 of them for a product with
+    5,000 offers. Plain subqueries under UNION ALL, so the same statement runs on
+    PostgreSQL and on the SQLite development database. CNY has no row and is taken as 1
+    by the caller.
     """
-    def latest(column):
-        return (select(column).where(FxRate.currency == currency_col, FxRate.day <= day)
+    def latest(column, code: str):
+        return (select(column).where(FxRate.currency == code, FxRate.day <= day)
                 .order_by(FxRate.day.desc()).limit(1).scalar_subquery())
 
-    return latest(FxRate.rate).label("fx_rate"), latest(FxRate.day).label("fx_day")
+    return union_all(*(
+        select(literal(code, String(3)).label("currency"), latest(FxRate.rate, code).label("fx_rate"),
+               latest(FxRate.day, code).label("fx_day"))
+        for code in money.CODES if code != "CNY")).subquery("fx")
+
+
+def facts_columns(fx) -> tuple:
+    """The columns facts_from_row reads, in its order; a query may add its own after them."""
+    return (
+        Offer.id, Offer.supplier_id, Supplier.name, Supplier.country, Supplier.fulfilment,
+        Offer.currency, Offer.unit_price_minor, Offer.price_tiers, Offer.moq,
+        Offer.order_increment, Offer.stock, Offer.shipping_base_minor,
+        Offer.shipping_per_unit_minor, Offer.shipping_free_over_minor, Offer.insurance_rate,
+        Offer.lead_time_days, Offer.regime, Offer.valid_from, Offer.valid_to,
+        Supplier.on_time_rate, Supplier.rating, fx.c.fx_rate, fx.c.fx_day,
+    )
 
 
 @cache
 def _offer_facts_template() -> Select:
     """Built once: a reused statement keeps its memoized cache key, so each run skips
     both construction and compilation (the query runs on every comparison)."""
-    fx_rate, fx_day = fx_columns(Offer.currency, bindparam("day", type_=Date))
+    fx = fx_table(bindparam("day", type_=Date))
     return (
-        select(
-            Offer.id, Offer.supplier_id, Supplier.name, Supplier.country, Supplier.fulfilment,
-            Offer.currency, Offer.unit_price_minor, Offer.price_tiers, Offer.moq,
-            Offer.order_increment, Offer.stock, Offer.shipping_base_minor,
-            Offer.shipping_per_unit_minor, Offer.shipping_free_over_minor, Offer.insurance_rate,
-            Offer.lead_time_days, Offer.regime, Offer.valid_from, Offer.valid_to,
-            Supplier.on_time_rate, Supplier.rating, fx_rate, fx_day,
-        )
+        select(*facts_columns(fx))
         .join(Supplier, Supplier.id == Offer.supplier_id)
+        .outerjoin(fx, fx.c.currency == Offer.currency)
         .where(Offer.product_id == bindparam("product_id", type_=Integer), Offer.active.is_(True),
                Supplier.active.is_(True))
         .order_by(Offer.id)
@@ -61,17 +97,17 @@ _ONE = Decimal(1)
 
 
 def facts_from_row(r) -> OfferFacts:
-    # Numeric columns arrive as Decimal already; CNY needs no rate.
-    rate = _ONE if r.currency == "CNY" else r.fx_rate
+    # Unpacked by position: a row's attributes by name cost more than the rest of this
+    # together, for every offer of a product on its first view. Numeric columns arrive
+    # as Decimal already; CNY needs no rate.
+    (offer_id, supplier_id, name, country, fulfilment, currency, unit, tiers, moq, increment, stock,
+     ship_base, ship_unit, ship_free, insurance, lead, regime, valid_from, valid_to, on_time, rating,
+     fx_rate, fx_day) = tuple(r)[:23]
     return OfferFacts(
-        offer_id=r.id, supplier_id=r.supplier_id, supplier_name=r.name, supplier_country=r.country,
-        fulfilment=r.fulfilment.value, currency=r.currency, unit_price_minor=r.unit_price_minor,
-        tiers=tiers_from_json(r.price_tiers) if r.price_tiers else (),
-        moq=r.moq, order_increment=r.order_increment, stock=r.stock,
-        shipping=ShippingRule(r.shipping_base_minor, r.shipping_per_unit_minor, r.shipping_free_over_minor),
-        insurance_rate=r.insurance_rate, lead_time_days=r.lead_time_days, regime=r.regime,
-        valid_from=r.valid_from, valid_to=r.valid_to, on_time_rate=r.on_time_rate,
-        rating=r.rating, fx_rate=rate, fx_day=r.fx_day,
+        offer_id, supplier_id, name, country, fulfilment.value, currency, unit,
+        tiers_from_json(tiers) if tiers else (), moq, increment, stock,
+        ShippingRule(ship_base, ship_unit, ship_free), insurance, lead, regime, valid_from, valid_to,
+        on_time, rating, _ONE if currency == "CNY" else fx_rate, fx_day,
     )
 
 
@@ -83,13 +119,18 @@ def offer_facts(product_id: int, day: date) -> list[OfferFacts]:
 
 @cache
 def _product_with_tax_statement() -> Select:
-    return (select(Product).join(Product.tax_category).options(contains_eager(Product.tax_category))
+    generation = (select(catalog_generation.c.token).where(catalog_generation.c.id == 1)
+                  .scalar_subquery().label("generation"))
+    return (select(Product, generation).join(Product.tax_category).options(contains_eager(Product.tax_category))
             .where(Product.id == bindparam("product_id", type_=Integer)))
 
 
-def product_with_tax(product_id: int) -> Product | None:
-    """The product and its tax category in one query (a statement built once)."""
-    return db.session.scalar(_product_with_tax_statement(), {"product_id": product_id})
+def product_with_tax(product_id: int) -> tuple[Product | None, str | None]:
+    """The product with its tax category, and the catalog generation, in one query (a
+    statement built once). Read together, so offers kept in memory under that
+    generation are no older than this product row."""
+    row = db.session.execute(_product_with_tax_statement(), {"product_id": product_id}).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def fx_in_force(currency: str, day: date) -> FxRate | None:
@@ -244,8 +285,10 @@ class HistoryPoint:
     unit_fen: int      # the day's unit price converted at that day's rate
 
 
-def price_history(product_id: int, days: int, today: date) -> dict[int, list[HistoryPoint]]:
-    """Per offer, the unit price in CNY for each recorded day of the last `days` days.
+def price_history(product_id: int, days: int, today: date,
+                  offer_ids: list[int] | None = None) -> dict[int, list[HistoryPoint]]:
+    """Per offer (of `offer_ids`, when given), the unit price in CNY for each recorded day
+    of the last `days` days.
 
     Two queries: the points, and the FX rates in force over the period (the last one
     before it too); each point is converted at the rate in force on its own day. Looking
@@ -256,11 +299,13 @@ def price_history(product_id: int, days: int, today: date) -> dict[int, list[His
     from app.core.money import fen_converter
 
     since = today - timedelta(days=days - 1)
-    points = db.session.execute(
-        select(PricePoint.offer_id, PricePoint.day, PricePoint.unit_price_minor, Offer.currency)
-        .join(Offer, Offer.id == PricePoint.offer_id)
-        .where(Offer.product_id == product_id, PricePoint.day >= since, PricePoint.day <= today)
-        .order_by(PricePoint.offer_id, PricePoint.day)).all()
+    stmt = (select(PricePoint.offer_id, PricePoint.day, PricePoint.unit_price_minor, Offer.currency)
+            .join(Offer, Offer.id == PricePoint.offer_id)
+            .where(Offer.product_id == product_id, PricePoint.day >= since, PricePoint.day <= today)
+            .order_by(PricePoint.offer_id, PricePoint.day))
+    if offer_ids is not None:
+        stmt = stmt.where(PricePoint.offer_id.in_(offer_ids))
+    points = db.session.execute(stmt).all()
     currencies = {p[3] for p in points} - {"CNY"}
     rates: dict[str, tuple[list[date], list[Decimal]]] = {}
     if currencies:

@@ -13,7 +13,7 @@ from sqlalchemy import Date, Select, bindparam, select
 from app.catalog.compare import Need, OfferFacts, unmet
 from app.catalog.landed_cost import PRECISION, LandedCost, Regime, TaxRates, compute, unit_price_for
 from app.catalog.models import Offer, Product, Supplier, TaxCategory
-from app.catalog.queries import facts_from_row, fx_columns
+from app.catalog.queries import facts_columns, facts_from_row, fx_table
 from app.core.money import round_half_up
 from app.extensions import db
 
@@ -46,17 +46,14 @@ class Quote:
 
 @cache
 def _statement() -> Select:
-    fx_rate, fx_day = fx_columns(Offer.currency, bindparam("day", type_=Date))
+    fx = fx_table(bindparam("day", type_=Date))
     return (
-        select(Offer.id, Offer.supplier_id, Supplier.name, Supplier.country, Supplier.fulfilment,
-               Offer.currency, Offer.unit_price_minor, Offer.price_tiers, Offer.moq, Offer.order_increment,
-               Offer.stock, Offer.shipping_base_minor, Offer.shipping_per_unit_minor, Offer.shipping_free_over_minor,
-               Offer.insurance_rate, Offer.lead_time_days, Offer.regime, Offer.valid_from, Offer.valid_to,
-               Supplier.on_time_rate, Supplier.rating, fx_rate, fx_day,
+        select(*facts_columns(fx),
                Offer.product_id, Product.name_zh, Product.name_en, Offer.supplier_sku, Supplier.commission_rate,
                TaxCategory.vat_rate, TaxCategory.consumption_rate, TaxCategory.tariff_rate,
                Offer.active, Supplier.active.label("supplier_active"), Product.active.label("product_active"))
         .join(Supplier, Supplier.id == Offer.supplier_id)
+        .outerjoin(fx, fx.c.currency == Offer.currency)
         .join(Product, Product.id == Offer.product_id)
         .join(TaxCategory, TaxCategory.id == Product.tax_category_id)
         .where(Offer.id.in_(bindparam("ids", expanding=True)))

@@ -249,12 +249,13 @@ def seed_bench(products: int = BENCH_PRODUCTS, offers: int = BENCH_OFFERS, echo=
     """Add `products` products and `offers` offers (bulk inserts) on top of the demo catalog.
 
     The first bench product carries 200 offers and the second 50, so that the benchmark
-    can show the comparison's query count does not grow with the number of offers.
+    can show the comparison's query count does not grow with the number of offers; one
+    more product has 5,000 (seed_crowded_product).
     """
     seed_demo()
     db.session.flush()
     if db.session.scalar(select(func.count(Product.id)).where(Product.model.like("BENCH-%"))):
-        return "bench catalog already present; left unchanged"
+        return "bench catalog already present; " + seed_crowded_product()
     rng = random.Random(7)
     end = today()
     categories = list(db.session.scalars(select(TaxCategory).order_by(TaxCategory.id)))
@@ -303,16 +304,8 @@ def seed_bench(products: int = BENCH_PRODUCTS, offers: int = BENCH_OFFERS, echo=
         for k in range(count):
             sid = supplier_ids[(pid + k * 7) % len(supplier_ids)]
             currency = sup_currency[sid]
-            unit = _minor(base_cny * Decimal(rng.randint(80, 120)) / 100, currency) or 1
-            rows.append({
-                "supplier_id": sid, "product_id": pid, "supplier_sku": f"B{pid}-{k}", "currency": currency,
-                "unit_price_minor": unit,
-                "price_tiers": [{"min_quantity": 10, "unit_minor": unit * 95 // 100}] if k % 3 == 0 else [],
-                "moq": 1 if k % 5 else 6, "order_increment": 1 if k % 5 else 6, "stock": rng.randint(0, 500),
-                "shipping_base_minor": _minor(Decimal(30), currency), "shipping_per_unit_minor": 0,
-                "shipping_free_over_minor": None, "insurance_rate": Decimal("0.003"),
-                "lead_time_days": rng.randint(2, 25), "regime": Regime.RETAIL if k % 4 else Regime.GENERAL,
-                "valid_from": valid_from, "valid_to": None, "active": True})
+            rows.append(_bench_offer(rng, k, pid, sid, currency, base_cny * Decimal(rng.randint(80, 120)) / 100,
+                                     valid_from))
             if len(rows) >= batch:
                 db.session.execute(insert(Offer), rows)
                 made += len(rows)
@@ -327,4 +320,48 @@ def seed_bench(products: int = BENCH_PRODUCTS, offers: int = BENCH_OFFERS, echo=
         # Fresh statistics, so the planner knows the tables now hold 100,000 rows.
         for table in ("products", "offers", "suppliers", "fx_rates", "price_points"):
             db.session.execute(text(f"ANALYZE {table}"))
-    return f"{len(product_ids)} bench products, {made} bench offers, 200 bench suppliers"
+    return f"{len(product_ids)} bench products, {made} bench offers, 200 bench suppliers; " + seed_crowded_product()
+
+
+def _bench_offer(rng: random.Random, k: int, product_id: int, supplier_id: int, currency: str,
+                 price_cny: Decimal, valid_from: date) -> dict:
+    """The k-th bench offer of a product: every third has a tier, every fifth sells by six,
+    every fourth is general trade."""
+    unit = _minor(price_cny, currency) or 1
+    return {
+        "supplier_id": supplier_id, "product_id": product_id, "supplier_sku": f"B{product_id}-{k}",
+        "currency": currency, "unit_price_minor": unit,
+        "price_tiers": [{"min_quantity": 10, "unit_minor": unit * 95 // 100}] if k % 3 == 0 else [],
+        "moq": 1 if k % 5 else 6, "order_increment": 1 if k % 5 else 6, "stock": rng.randint(0, 500),
+        "shipping_base_minor": _minor(Decimal(30), currency), "shipping_per_unit_minor": 0,
+        "shipping_free_over_minor": None, "insurance_rate": Decimal("0.003"),
+        "lead_time_days": rng.randint(2, 25), "regime": Regime.RETAIL if k % 4 else Regime.GENERAL,
+        "valid_from": valid_from, "valid_to": None, "active": True}
+
+
+CROWDED_MODEL = "CROWDED-5000"
+
+
+def seed_crowded_product(offers: int = 5_000) -> str:
+    """One more product, sold by the bench suppliers in `offers` offers: the comparison of a
+    product with thousands of offers must still answer in a page's time."""
+    if db.session.scalar(select(Product.id).where(Product.model == CROWDED_MODEL)) is not None:
+        return "the crowded product is present"
+    rng = random.Random(11)
+    suppliers = list(db.session.execute(select(Supplier.id, Supplier.currency)
+                                        .where(Supplier.name.like("Bench supplier %")).order_by(Supplier.id)))
+    cosmetics = db.session.scalar(select(TaxCategory.id).order_by(TaxCategory.id))
+    product = Product(name_zh="众商同售保湿面霜", name_en="Crowded moisturising cream", brand="Crowded",
+                      model=CROWDED_MODEL, category="cosmetics", attributes={}, tax_category_id=cosmetics)
+    product.refresh_search_text()
+    db.session.add(product)
+    db.session.flush()
+    rows = []
+    for k in range(offers):
+        sid, currency = suppliers[k % len(suppliers)]
+        price = Decimal(rng.randint(80, 400)) * Decimal(rng.randint(90, 110)) / 100
+        rows.append(_bench_offer(rng, k, product.id, sid, currency, price, today() - timedelta(days=30)))
+    for start in range(0, len(rows), 2000):
+        db.session.execute(insert(Offer), rows[start:start + 2000])
+    refresh_best_prices([product.id])
+    return f"a product with {offers} offers"

@@ -24,7 +24,7 @@ from app.catalog.models import (
     Supplier,
     TaxCategory,
 )
-from app.catalog.queries import facts_from_row, fx_columns
+from app.catalog.queries import facts_columns, facts_from_row, fx_table
 from app.core import jobs, states
 from app.core.db import batches
 from app.core.errors import DomainError
@@ -101,18 +101,12 @@ def _offer_rows(ids: list[int] | None, day: date, batch: int) -> Iterator[Any]:
 
 
 def _offers_for_products(ids: Sequence[int] | None, day: date):
-    fx_rate, fx_day = fx_columns(Offer.currency, day)
+    fx = fx_table(day)
     stmt = (
-        select(
-            Offer.id, Offer.product_id, Offer.supplier_id, Supplier.name, Supplier.country,
-            Supplier.fulfilment, Offer.currency, Offer.unit_price_minor, Offer.price_tiers, Offer.moq,
-            Offer.order_increment, Offer.stock, Offer.shipping_base_minor,
-            Offer.shipping_per_unit_minor, Offer.shipping_free_over_minor, Offer.insurance_rate,
-            Offer.lead_time_days, Offer.regime, Offer.valid_from, Offer.valid_to,
-            Supplier.on_time_rate, Supplier.rating, fx_rate, fx_day,
-            TaxCategory.vat_rate, TaxCategory.consumption_rate, TaxCategory.tariff_rate,
-        )
+        select(*facts_columns(fx), Offer.product_id,
+               TaxCategory.vat_rate, TaxCategory.consumption_rate, TaxCategory.tariff_rate)
         .join(Supplier, Supplier.id == Offer.supplier_id)
+        .outerjoin(fx, fx.c.currency == Offer.currency)
         .join(Product, Product.id == Offer.product_id)
         .join(TaxCategory, TaxCategory.id == Product.tax_category_id)
         .where(Offer.active.is_(True), Supplier.active.is_(True))

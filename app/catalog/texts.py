@@ -6,7 +6,7 @@ from decimal import Decimal
 from flask_babel import format_date, gettext as _, ngettext
 
 from app.catalog.choices import REGIMES, label
-from app.catalog.compare import Recommendation
+from app.catalog.compare import Need, Recommendation
 from app.catalog.landed_cost import Note, Regime
 from app.core.money import format_money
 
@@ -41,8 +41,39 @@ def note_text(note: Note) -> str:
     return note.code
 
 
+def limit_words(cost) -> str | None:
+    """What a retail order over a limit means, in words to show beside its total: the
+    unit cost jumps by the general-trade taxes, which a mark alone does not say."""
+    if cost is None or cost.within_limits or cost.regime_requested is not Regime.RETAIL:
+        return None
+    codes = {n.code: n.values for n in cost.notes}
+    if "over_transaction_limit" in codes:
+        return _("Over the %(limit)s per-order cross-border retail limit: taxed as general trade.",
+                 limit=format_money(codes["over_transaction_limit"]["limit_fen"]))
+    if "over_annual_limit" in codes:
+        return _("Over the consignee’s %(limit)s yearly cross-border retail limit: taxed as general trade.",
+                 limit=format_money(codes["over_annual_limit"]["limit_fen"]))
+    return None
+
+
 def notes_text(notes) -> list[str]:
     return [note_text(n) for n in notes]
+
+
+def need_conditions(need: Need, regimes: dict) -> list[str]:
+    """The parts of a need other than the quantity that differ from the defaults, in
+    words: what the folded part of the need form holds, said on its fold."""
+    parts = []
+    if need.needed_by:
+        parts.append(_("by %(day)s", day=format_date(need.needed_by)))
+    if need.regime != "any":
+        parts.append(regimes[Regime(need.regime)])
+    if need.ytd_fen:
+        parts.append(_("%(amount)s imported this year", amount=format_money(need.ytd_fen)))
+    if (need.w_cost, need.w_speed, need.w_reliability) != (Need.w_cost, Need.w_speed, Need.w_reliability):
+        parts.append(_("weights %(cost)d/%(speed)d/%(reliability)d", cost=need.w_cost, speed=need.w_speed,
+                       reliability=need.w_reliability))
+    return parts
 
 
 def arrival_labels(rows) -> dict[int, tuple[str, str]]:
@@ -57,7 +88,7 @@ def arrival_labels(rows) -> dict[int, tuple[str, str]]:
 
 def reason_text(code: str, v: dict) -> str:
     if code == "moq":
-        return _("Minimum order is %(n)d units.", n=v["moq"])
+        return ngettext("Minimum order is %(num)d unit.", "Minimum order is %(num)d units.", v["moq"])
     if code == "increment":
         return _("Sold in multiples of %(n)d.", n=v["increment"])
     if code == "stock" and v["stock"] == 0:

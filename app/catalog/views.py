@@ -6,12 +6,12 @@ from flask_babel import get_locale
 from flask_login import login_required
 
 from app.catalog import calculator, chart, pages, queries, texts
-from app.catalog.choices import CATEGORIES, COUNTRIES, FULFILMENT, REGIMES
+from app.catalog.choices import ATTRIBUTES, CATEGORIES, COUNTRIES, FULFILMENT, REGIMES, SORT_CHOICES
 from app.catalog.models import TaxCategory
 from app.catalog.need import parse_need, parse_search, parse_sort
 from app.catalog.services import today
 from app.core import money
-from app.core.htmx import render
+from app.core.htmx import is_htmx, render
 from app.core.i18n import translated
 from app.extensions import db
 
@@ -23,6 +23,7 @@ HISTORY_RANGES = (30, 90, 180)
 def _vocab() -> dict:
     return {"CATEGORIES": translated(CATEGORIES), "COUNTRIES": translated(COUNTRIES),
             "FULFILMENT": translated(FULFILMENT), "REGIMES": translated(REGIMES),
+            "SORT_CHOICES": translated(SORT_CHOICES), "ATTRIBUTES": translated(ATTRIBUTES),
             "locale": str(get_locale() or "zh_CN"), "texts": texts}
 
 
@@ -30,7 +31,6 @@ def _vocab() -> dict:
 @calculator.shared_limit
 def calculator_page():
     """The calculator: a plain GET form; htmx swaps only the breakdown as fields change."""
-    values = {**calculator.DEFAULTS, **request.args.to_dict()}
     result = error = None
     if request.args:
         try:
@@ -40,6 +40,7 @@ def calculator_page():
             error = e
     categories = db.session.scalars(db.select(TaxCategory).where(TaxCategory.active.is_(True))
                                     .order_by(TaxCategory.code)).all()
+    values = calculator.form_values(request.args.to_dict(), categories)
     # A GET that explains its own bad input is still a good answer: 200, not 422, so the
     # breakdown swaps in as the buyer types without the browser logging a failure.
     return render("catalog/calculator.html", "catalog/_breakdown.html",
@@ -61,13 +62,16 @@ def search():
 def product(product_id: int):
     days = request.args.get("days", type=int)
     days = days if days in HISTORY_RANGES else 90
-    data = pages.profile(product_id, days, today())
+    after = request.args.get("after") or ""
+    data = pages.profile(product_id, days, today(), after)
     if data is None:
         abort(404)
-    labels = {r.facts.offer_id: r.facts.supplier_name for r in data.rows}
-    svg = chart.build(data.history, labels, days, today())
-    return render("catalog/product.html", "catalog/_history.html", data=data, chart=svg,
-                  ranges=HISTORY_RANGES, days=days, **_vocab())
+    labels = {r.facts.offer_id: r.facts.supplier_name for r in data.charted}
+    charts = chart.build_all(data.history, labels, days, today())
+    # htmx asks either for the next offers (a cursor) or for another period of the chart.
+    fragment = "catalog/_market_rows.html" if after else "catalog/_history.html"
+    return render("catalog/product.html", fragment, data=data, charts=charts, ranges=HISTORY_RANGES, days=days,
+                  args=request.args.to_dict(), partial=is_htmx(), **_vocab())
 
 
 @bp.get("/catalog/products/<int:product_id>/compare")
@@ -75,9 +79,15 @@ def product(product_id: int):
 def compare(product_id: int):
     need, errors = parse_need(request.args, today())
     sort, descending = parse_sort(request.args)
-    data = pages.comparison(product_id, need, sort, descending)
-    if data is None:
+    after = request.args.get("after") or ""
+    opened = request.args.get("breakdown", type=int)
+    data = pages.comparison(product_id, need, sort, descending, after, opened=opened)
+    if data is None or (opened and data.opened is None and is_htmx()):
         abort(404)
-    return render("catalog/compare.html", "catalog/_compare.html", data=data, need=need, errors=errors,
-                  sort=sort, descending=descending, args=request.args.to_dict(),
+    # htmx asks for one offer's breakdown as it opens, or for the next rows ("more"),
+    # or for the table after a change of need.
+    fragment = ("catalog/_offer_breakdown.html" if opened else
+                "catalog/_compare_rows.html" if after else "catalog/_compare.html")
+    return render("catalog/compare.html", fragment, data=data, need=need, errors=errors,
+                  sort=sort, descending=descending, args=request.args.to_dict(), partial=is_htmx(),
                   arrivals=texts.arrival_labels(data.rows), **_vocab())

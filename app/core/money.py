@@ -108,6 +108,20 @@ def format_money(minor: int, code: str = "CNY") -> str:
     return f"{sign}{c.symbol}{abs(major):,.{c.digits}f}"
 
 
+FX_SHOWN = 4   # digits people read in a rate; the stored rate keeps its 8 places
+
+
+def format_fx(rate: Decimal) -> str:
+    """An FX rate as people read it: 4 decimal places (7.12345678 → 7.1235), or 4
+    significant digits for a rate below 0.1 (KRW 0.00523456 → 0.005235), half up."""
+    value = Decimal(rate)
+    if value.is_zero() or abs(value) >= Decimal("0.1"):
+        exponent = -FX_SHOWN
+    else:
+        exponent = value.adjusted() - FX_SHOWN + 1
+    return f"{value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP):f}"
+
+
 def round_to_total(parts: Sequence[Decimal], total: int) -> list[int]:
     """Round exact `parts` to integers that add up to `total` (largest remainder).
 

@@ -11,7 +11,7 @@ text:
   Decimal ever overflows.
 * Bounded: money at most 10^12 minor units, whole numbers at most 2^31 − 1 (the
   database's integer columns), lead times at most 365 days, rates below 1 with at most
-  4 decimal places, FX rates at most 8.
+  4 decimal places (typed as percentages below 100 with at most 2), FX rates at most 8.
 
 Errors are `NumberError`s carrying an English message id and its values, translated
 when shown (`message()`), or stored untranslated for the import report (`reason`).
@@ -48,6 +48,8 @@ AT_MOST = N_("Enter at most %(max)s.")
 PLACES = N_("Use at most %(n)s decimal places.")
 NO_PLACES = N_("%(currency)s has no decimal places.")
 RATE = N_("Enter a rate from 0 to below 1, such as 0.13.")
+PERCENT = N_("Enter a percentage from 0 to below 100, such as 13.")
+SHARE = N_("Enter a percentage from 0 to 100, such as 95.")
 FX = N_("Enter a rate above 0.")
 
 
@@ -120,6 +122,31 @@ def parse_rate(raw: object, places: int = RATE_PLACES) -> Decimal:
     if decimal_places(value) > places:
         raise NumberError(PLACES, n=places)
     return value
+
+
+def parse_percent(raw: object, places: int = RATE_PLACES - 2, whole: bool = False) -> Decimal:
+    """A rate typed as a percentage ("13", "2.5"), returned as the fraction (0.13, 0.025).
+
+    People type rates the way the pages show them. `places` bounds the percentage, so
+    the fraction has at most RATE_PLACES decimals, as stored; `whole` admits 100 % (an
+    on-time rate), which no tax rate may be.
+    """
+    message = SHARE if whole else PERCENT
+    try:
+        value = parse_decimal(raw)
+    except NumberError as e:
+        raise NumberError(message) if e.msgid == NUMBER else e from None
+    if value > 100 or (value == 100 and not whole):
+        raise NumberError(message)
+    if decimal_places(value) > places:
+        raise NumberError(PLACES, n=places)
+    return value.scaleb(-2)
+
+
+def format_percent(rate: Decimal) -> str:
+    """A fraction as the percentage people type and read: 0.1300 → "13", 0.0035 → "0.35"."""
+    value = (Decimal(rate) * 100).normalize()
+    return f"{value:f}"
 
 
 def parse_fx(raw: object, places: int = FX_PLACES) -> Decimal:

@@ -6,7 +6,9 @@ from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from app.core.money import format_money
+from app.core.i18n import supported
+from app.core.money import format_fx, format_money
+from app.core.numbers import format_percent
 
 
 def nav_items() -> list[tuple[str, str, str]]:
@@ -46,6 +48,8 @@ def _translations():
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = lambda minor, currency="CNY": format_money(int(minor), currency)
+    app.jinja_env.filters["fx"] = format_fx
+    app.jinja_env.filters["percent"] = lambda rate: format_percent(rate) + "%"
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
@@ -58,7 +62,9 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, object]:
         locale = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
         return {
-            "current_locale": locale,
+            # The configured code ("zh_CN"), as the language switch names it; Babel's own
+            # name for the locale is "zh_Hans_CN", which matched no switch button.
+            "current_locale": supported(locale) or locale,
             "html_lang": "zh-CN" if locale.startswith("zh") else "en",
             "languages": current_app.config["LANGUAGES"],
             "nav_items": nav_items,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 
@@ -19,6 +20,15 @@ def sign_in(page: Page, base: str, email: str) -> None:
     page.get_by_label("密码").fill("correct-horse-battery")
     page.get_by_role("button", name="登录").last.click()
     expect(page.locator("h1")).to_contain_text("欢迎")
+
+
+def buyer_at(page: Page, live_server, viewport: dict, build):
+    """A new buyer signed in at `viewport`; returns what `build(session)` committed."""
+    buyer = live_server.commit(lambda f: f.user(role="buyer"))
+    data = live_server.commit(lambda f: build(f.session))
+    page.set_viewport_size(viewport)
+    sign_in(page, live_server.url, buyer.email)
+    return data
 
 
 def test_changing_quantity_updates_table_and_recommendation(page: Page, live_server):
@@ -72,7 +82,7 @@ def test_calculator_updates_breakdown_as_fields_change(page: Page, live_server):
     page.get_by_label("单价").fill("12.50")
     page.get_by_label("汇率（1 单位外币兑人民币）").fill("7.1234")
     page.get_by_label("整单运费").fill("8.00")
-    page.get_by_label("消费税率").fill("0.15")
+    page.get_by_label("消费税率").fill("15")  # percent, as the lists show rates
     page.get_by_label("数量").fill("3")
     expect(page.locator('[data-line="landed"]')).to_have_text("¥398.85")
     page.get_by_label("数量").fill("0")
@@ -80,3 +90,20 @@ def test_calculator_updates_breakdown_as_fields_change(page: Page, live_server):
     page.get_by_label("数量").fill("6")
     expect(page.locator('[data-line="goods"]')).to_contain_text("6 × US$12.50")
     assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+def test_choosing_a_tax_category_shows_the_rates_it_applies(page: Page, live_server):
+    live_server.commit(lambda f: CatalogBuilder(f.session).tax_category(
+        code="cosmetics_premium", name_zh="高档化妆品", name_en="Premium cosmetics",
+        consumption_rate=Decimal("0.15"), tariff_rate=Decimal("0.05")))
+    page.goto(live_server.url + "/landed-cost")
+    page.get_by_label("单价").fill("100")
+    page.get_by_label("币种").select_option("CNY")
+    consumption = page.get_by_label("消费税率")
+    expect(consumption).to_have_value("0")
+    page.get_by_label("税目").select_option(label="高档化妆品")
+    expect(consumption).to_have_value("15")
+    expect(consumption).not_to_be_editable()
+    expect(page.locator("#breakdown .rates-applied")).to_contain_text("消费税 15%")
+    page.get_by_label("税目").select_option(label="手动填写税率")
+    expect(consumption).to_be_editable()

@@ -303,7 +303,7 @@ def test_offer_for_a_missing_product_is_a_field_error(ops_client, catalog, db_se
 
 def supplier_form(supplier, **kw):
     form = {"name": supplier.name, "country": supplier.country, "fulfilment": supplier.fulfilment.value,
-            "currency": supplier.currency, "lead_min_days": "3", "lead_max_days": "10", "on_time_rate": "0.95",
+            "currency": supplier.currency, "lead_min_days": "3", "lead_max_days": "10", "on_time_rate": "95",
             "rating": "4.5"}
     form.update(kw)
     return form
@@ -329,12 +329,13 @@ def test_supplier_currency_cannot_change_while_it_has_offers(ops_client, catalog
 def test_rates_with_too_many_decimals_are_refused_not_rounded(ops_client, catalog, db_session, rq_queue):
     from app.catalog.models import FxRate, TaxCategory
 
-    cat = {"code": "five_places", "name_zh": "五位", "name_en": "Five places", "vat_rate": "0.12345",
+    # typed as percentages: 2 decimal places of the percentage are the 4 the database keeps
+    cat = {"code": "five_places", "name_zh": "五位", "name_en": "Five places", "vat_rate": "12.345",
            "consumption_rate": "0", "tariff_rate": "0"}
     r = ops_client.post("/ops/catalog/tax-categories/new", data=cat)
-    assert r.status_code == 422 and "Use at most 4 decimal places." in r.get_data(as_text=True)
+    assert r.status_code == 422 and "Use at most 2 decimal places." in r.get_data(as_text=True)
     assert db_session.scalar(select(func.count(TaxCategory.id)).where(TaxCategory.code == "five_places")) == 0
-    assert ops_client.post("/ops/catalog/tax-categories/new", data=dict(cat, vat_rate="0.12340")).status_code == 303
+    assert ops_client.post("/ops/catalog/tax-categories/new", data=dict(cat, vat_rate="12.340")).status_code == 303
 
     fx = {"currency": "GBP", "rate": "7.123456789123", "day": today().isoformat()}
     r = ops_client.post("/ops/catalog/fx-rates/new", data=fx)
@@ -343,8 +344,8 @@ def test_rates_with_too_many_decimals_are_refused_not_rounded(ops_client, catalo
 
     s = catalog.comparison_scenario()
     ny = s["offers"]["ny"]
-    r = ops_client.post(f"/ops/catalog/offers/{ny.id}/edit", data=offer_form(ny, s["product"], insurance_rate="0.00125"))
-    assert r.status_code == 422 and "Use at most 4 decimal places." in r.get_data(as_text=True)
+    r = ops_client.post(f"/ops/catalog/offers/{ny.id}/edit", data=offer_form(ny, s["product"], insurance_rate="0.125"))
+    assert r.status_code == 422 and "Use at most 2 decimal places." in r.get_data(as_text=True)
 
     text = ("supplier_sku,gtin,unit_price,stock,lead_time_days,insurance_rate\n"
             f"R-1,{s['product'].gtin},1.00,10,5,0.00125\n")

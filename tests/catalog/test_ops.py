@@ -29,7 +29,7 @@ def test_ops_sees_every_list(ops_client, catalog):
 
 
 SUPPLIER = {"name": "大阪 Osaka Direct", "country": "JP", "fulfilment": "direct_mail", "currency": "JPY",
-            "lead_min_days": "5", "lead_max_days": "12", "on_time_rate": "0.93", "rating": "4.4"}
+            "lead_min_days": "5", "lead_max_days": "12", "on_time_rate": "93", "rating": "4.4"}
 
 
 def test_create_supplier_and_refuse_bad_input(ops_client, db_session):
@@ -215,7 +215,7 @@ def test_tax_category_change_reprices_in_the_background(ops_client, catalog, db_
     cat = s["product"].tax_category
     r = ops_client.post(f"/ops/catalog/tax-categories/{cat.id}/edit", data={
         "code": cat.code, "name_zh": cat.name_zh, "name_en": cat.name_en,
-        "vat_rate": "0.13", "consumption_rate": "0", "tariff_rate": "0.05"})
+        "vat_rate": "13", "consumption_rate": "0", "tariff_rate": "5"})
     assert r.status_code == 303
     run_worker(rq_queue)
     db_session.refresh(s["product"])

@@ -84,7 +84,7 @@ def test_product_profile_chart_market_position_and_no_orders(buyer_client, catal
     db_session.flush()
     url = f"/catalog/products/{s['product'].id}"
     html = buyer_client.get(url + "?days=30").get_data(as_text=True)
-    assert '<svg class="chart"' in html and 'data-days="30"' in html
+    assert '<svg class="chart chart-wide"' in html and 'data-days="30"' in html
     tokyo_line = re.search(rf'<polyline class="line series-\d" points="([^"]+)" data-offer="{o["tokyo"].id}"', html)
     assert len(tokyo_line.group(1).split()) == 3  # days 0, 10 and 20 within 30 days
     year = buyer_client.get(url + "?days=180", headers={"HX-Request": "true"}).get_data(as_text=True)

@@ -18,7 +18,7 @@ def test_seed_demo_is_idempotent(app, db_session):
     from app.accounts.models import User
 
     seeders = [seed for _name, seed in app.extensions["kj_seeders"]]
-    assert [name for name, _ in app.extensions["kj_seeders"]] == ["accounts", "catalog"]
+    assert [name for name, _ in app.extensions["kj_seeders"]] == ["accounts", "catalog", "orders"]
     for seed in seeders:
         seed()
     first = db_session.scalar(db.select(db.func.count()).select_from(User))
@@ -28,3 +28,8 @@ def test_seed_demo_is_idempotent(app, db_session):
     buyer = db_session.scalar(db.select(User).where(User.email == "buyer@demo.test"))
     assert buyer.membership.role.value == "owner"
     assert buyer.phone_is_verified  # the demo buyers can sign in with an SMS code
+    from app.orders.models import Consignee
+
+    # Each who may order ships to one consignee, once, however often the seeding runs.
+    assert db_session.scalar(db.select(db.func.count()).select_from(Consignee).where(
+        Consignee.user_id == buyer.id)) == 1
