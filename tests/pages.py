@@ -170,3 +170,23 @@ def _offers_api() -> list[str]:
     from app.catalog.models import Product
 
     return [f"/api/v1/products/{_first(Product)}/offers?quantity=2"]
+
+
+@example("/api/v1/orders/<int:order_id>")
+def _order_api() -> list[str]:
+    from app.accounts import find_user_by_email
+    from app.catalog.models import Offer
+    from app.core.errors import DomainError
+    from app.orders import consignees, services
+
+    buyer = find_user_by_email("buyer@demo.test")
+    consignee = consignees.default_consignee(buyer.id) or consignees.save(
+        buyer, buyer.company_id, name="王小明", phone="13800138001", address="上海市浦东新区示例路 1 号",
+        id_number="11010519491231002X")
+    for offer in db.session.scalars(select(Offer).where(Offer.active.is_(True)).order_by(Offer.id)):
+        try:
+            order = services.create(buyer, buyer.company_id, [(offer.id, max(offer.moq, 1))], consignee=consignee)
+        except DomainError:  # this offer cannot serve (stock, MOQ, regime): the next one may
+            continue
+        return [f"/api/v1/orders/{order.id}", "/api/v1/orders/2147483647"]
+    return []

@@ -3,7 +3,8 @@ the consignee and the cross-border retail limits, and the order's state machine.
 
 Other domains use:
     models: Order, OrderLine, OrderState, Consignee
-    services.create / get / cancel, consignees.retail_used_fen
+    services.create / place / get / cancel, consignees.retail_used_fen
+    queries.page(company_id, state=, after=) / queries.charges(orders)   lists in a fixed number of queries
 """
 from __future__ import annotations
 
