@@ -61,12 +61,18 @@ def test_nobody_signed_in_and_no_token_is_401(client):
     assert r.status_code == 401 and r.get_json()["error"]["field"] == "session"
 
 
-def test_a_signed_in_browser_uses_the_api_with_its_csrf_token(client, login, buyer, shop, db_session):
+def test_a_signed_in_browser_uses_every_endpoint_with_its_csrf_token(client, login, buyer, shop, wechat):
     login(client, buyer)
-    assert client.get("/api/v1/orders").status_code == 200
+    assert client.get("/api/v1/products?q=面霜").get_json()["items"][0]["id"] == shop.product.id
+    assert client.get(f"/api/v1/products/{shop.product.id}/offers?quantity=1").status_code == 200
     r = client.post("/api/v1/orders", json=lines((shop.cny_offer, 1)))  # sends X-CSRFToken
     assert r.status_code == 201, r.get_json()
-    assert client.post(f"/api/v1/orders/{r.get_json()['id']}/cancel", json={}).status_code == 200
+    order_id = r.get_json()["id"]
+    assert [o["id"] for o in client.get("/api/v1/orders").get_json()["items"]] == [order_id]
+    assert client.get(f"/api/v1/orders/{order_id}").get_json()["state"] == "pending_payment"
+    prepaid = client.post(f"/api/v1/orders/{order_id}/prepay", json={"trade_type": "NATIVE"})
+    assert prepaid.status_code == 200 and prepaid.get_json()["code_url"].startswith("weixin://")
+    assert client.post(f"/api/v1/orders/{order_id}/cancel", json={}).status_code == 202
 
 
 def test_a_signed_in_browser_without_the_csrf_token_is_refused(client, login, buyer, shop, db_session):

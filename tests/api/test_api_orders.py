@@ -89,6 +89,14 @@ def test_a_bad_body_is_400_naming_the_bad_part_and_writes_nothing(api, shop, db_
     assert _orders(db_session) == 0 and db_session.scalar(select(func.count()).select_from(Charge)) == 0
 
 
+def test_a_bad_quantity_says_what_is_allowed_in_the_callers_language(api, shop):
+    body = {"lines": [{"offer_id": shop.cny_offer.id, "quantity": 0}]}
+    assert api.post("/api/v1/orders", json=body).get_json() == {"error": {
+        "code": "invalid", "field": "lines[0].quantity", "message": "请输入 1 到 1,000,000 之间的整数。"}}
+    english = api.post("/api/v1/orders", json=body, headers={"Accept-Language": "en"}).get_json()
+    assert english["error"]["message"] == "Enter a whole number from 1 to 1,000,000."
+
+
 @pytest.mark.parametrize("raw", [b"[" * 100_000, b'{"lines": [{"offer_id": 1' + b"0" * 5_000 + b', "quantity": 1}]}',
                                  b'{"lines": NaN}', b"\xff\xfe", b"x" * 70_000])
 def test_garbage_bodies_are_400_never_500(api, db_session, raw):

@@ -97,3 +97,11 @@ def test_the_cli_refuses_an_unknown_email_and_saves_nothing(app, db_session):
     assert result.exit_code == 1 and "没有使用此邮箱的账户" in result.output
     assert not TOKEN.search(result.output)
     assert db_session.scalars(select(ApiToken)).all() == []
+
+
+def test_the_cli_refuses_a_deactivated_account(app, buyer, db_session):
+    buyer.active = False
+    db_session.flush()
+    result = app.test_cli_runner().invoke(args=["api-token", "create", buyer.email])
+    assert result.exit_code == 1 and "此账户已停用" in result.output and not TOKEN.search(result.output)
+    assert db_session.scalars(select(ApiToken)).all() == []
