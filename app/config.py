@@ -126,6 +126,9 @@ def load() -> dict[str, object]:
         "INVITATION_DAYS": env_int("INVITATION_DAYS", 7),
         "INVITE_LIMIT_PER_COMPANY": env("INVITE_LIMIT_PER_COMPANY", "30 per hour;100 per day"),
         "INVITE_LIMIT_PER_IP": env("INVITE_LIMIT_PER_IP", "60 per hour"),
+        # The JSON API (/api/v1): requests per token (or signed-in user), and per client address.
+        "API_LIMIT_PER_USER": env("API_LIMIT_PER_USER", "300 per minute"),
+        "API_LIMIT_PER_IP": env("API_LIMIT_PER_IP", "600 per minute"),
         "PUBLIC_BASE_URL": env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         # Encrypts identity numbers in the database (Fernet key); derived from SECRET_KEY in development.
         "FIELD_ENCRYPTION_KEY": env("FIELD_ENCRYPTION_KEY"),

@@ -204,3 +204,8 @@ def _consignee_edit() -> list[str]:
     from app.orders.models import Consignee
 
     return [f"/consignees/{_first(Consignee)}/edit"]
+
+
+@example("/api/v1/orders/<int:order_id>")
+def _order_api() -> list[str]:
+    return [f"/api/v1/orders/{_demo_order()[0]}", "/api/v1/orders/2147483647"]

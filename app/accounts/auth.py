@@ -65,3 +65,12 @@ def _local_path(url: str | None) -> str | None:
         return None
     parts = urlsplit(url)
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def act_for_request(user) -> None:
+    """Make `user` the current user of this request only: no session is read or written.
+
+    For API tokens, which authenticate each request by themselves. Flask-Login keeps the
+    request's user in `g`; its own `login_user` would also put them in the session cookie.
+    """
+    login_manager._update_request_context_with_user(user)

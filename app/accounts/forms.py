@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, Length, ValidationError
 
-from app.accounts.models import Company, User
+from app.accounts.models import ApiToken, Company, User
 from app.core.forms import Form, fits, phone_number
 from app.core.forms import required as _required
 from app.core.validators import is_valid_uscc
@@ -87,6 +87,10 @@ class RoleForm(Form):
 class AcceptInvitationForm(Form):
     name = StringField(_l("Your name"), validators=[_required(), fits(User.name)])
     password = _new_password(_l("Password"))
+
+
+class ApiTokenForm(Form):
+    token_name = StringField(_l("What the token is for"), validators=[_required(), fits(ApiToken.name)])
 
 
 class LanguageForm(Form):

@@ -175,3 +175,22 @@ class PhoneCode(db.Model):
     expires_at: Mapped[datetime]
     consumed_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
+
+
+class ApiToken(db.Model):
+    """A token for the JSON API, acting as its user. Only a SHA-256 of it is stored: the
+    token itself is shown once, when it is created."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The last characters, so that a person can tell their tokens apart in the list.
+    hint: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

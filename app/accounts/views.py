@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app import notifications
-from app.accounts import services, throttle
+from app.accounts import services, throttle, tokens
 from app.accounts.forms import (
     AcceptInvitationForm,
+    ApiTokenForm,
     InviteForm,
     LanguageForm,
     LoginForm,
@@ -92,12 +93,15 @@ def signup():
     return render("accounts/signup.html", form=form)
 
 
-def _profile_page(form: PasswordForm, status: int = 200, **extra):
+def profile_page(form: PasswordForm | None = None, status: int = 200, fragment: str | None = None, **extra):
+    """The account page (or, for htmx, the `fragment` of it that changed)."""
     user = current_user._get_current_object()
-    return render("accounts/profile.html", status=status, form=form,
+    return render("accounts/profile.html", fragment, status=status, form=form or PasswordForm(formdata=None),
                   phone_form=extra.pop("phone_form", None) or PhoneForm(formdata=None, phone=user.phone or ""),
-                  verified=user.phone_is_verified, sms_categories=notifications.OPTIONAL_CATEGORIES,
-                  sms_receive=notifications.receives(user.id), **extra)
+                  token_form=extra.pop("token_form", None) or ApiTokenForm(formdata=None),
+                  api_tokens=tokens.active_of(user.id), verified=user.phone_is_verified,
+                  sms_categories=notifications.OPTIONAL_CATEGORIES, sms_receive=notifications.receives(user.id),
+                  **extra)
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -115,7 +119,7 @@ def profile():
             login_user(user)  # this browser stays signed in with the new token
             flash(_("Your password has been changed. Other sessions were signed out."), "success")
             return redirect(url_for("accounts.profile"), 303)
-    return _profile_page(form, 422 if form.errors else 200)
+    return profile_page(form, 422 if form.errors else 200)
 
 
 def _members_context(invite_form: InviteForm | None = None, new_link: str | None = None) -> dict:

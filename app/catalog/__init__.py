@@ -4,6 +4,7 @@ Other domains use:
     models: Supplier, Product, Offer, TaxCategory, FxRate
     comparison(product_id, need) / offer_json(row)   costed, ranked offers of a product
     parse_need(args, today)                           a buyer's need from query parameters
+    parse_search(args) / search(filters)              one page of the product search (keyset cursors)
     today()                                           the business day in China
     calculator, texts                                 the landed-cost calculator and its wording
     quote([(offer_id, quantity)], day) -> {offer_id: Quote}   offers priced for an order
@@ -17,14 +18,16 @@ from flask import Flask
 from app.catalog import calculator, texts
 from app.catalog.landed_cost import RETAIL_ANNUAL_LIMIT_FEN, RETAIL_TRANSACTION_LIMIT_FEN, LandedCost, Regime, TaxRates
 from app.catalog.landed_cost import compute as compute_landed_cost
-from app.catalog.need import parse_need
+from app.catalog.need import parse_need, parse_search
 from app.catalog.pages import comparison
 from app.catalog.pages import row_json as offer_json
+from app.catalog.queries import decode_cursor, search
 from app.catalog.quotes import Quote, quote
 from app.catalog.services import today
 
 __all__ = ["RETAIL_ANNUAL_LIMIT_FEN", "RETAIL_TRANSACTION_LIMIT_FEN", "LandedCost", "Quote", "Regime", "TaxRates",
-           "calculator", "comparison", "compute_landed_cost", "offer_json", "parse_need", "quote", "register", "texts", "today"]
+           "calculator", "comparison", "compute_landed_cost", "decode_cursor", "offer_json", "parse_need", "parse_search",
+           "quote", "register", "search", "texts", "today"]
 
 
 def register(app: Flask) -> None:

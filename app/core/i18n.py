@@ -27,11 +27,18 @@ def supported(code: str | None) -> str | None:
 def chosen_language() -> str:
     """The signed-in user's choice, else the cookie, else Chinese (the portal's default).
 
+    API calls (/api/) first follow their Accept-Language: a program says what its
+    people read there. Pages do not: a browser sends one whatever the user picked here.
     Outside a request (a job, a command) it is the default: whoever renders text for a
     particular person there says which language with `force_locale`.
     """
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path.startswith("/api/"):
+        for code, _quality in request.accept_languages:
+            asked = supported(code)
+            if asked:
+                return asked
     if getattr(current_user, "is_authenticated", False):
         chosen = supported(current_user.language)
         if chosen:

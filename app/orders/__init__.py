@@ -4,7 +4,8 @@ buyer's pages (Buy now, cart, orders, payment page, the home page's panel).
 
 Other domains use:
     models: Order, OrderLine, OrderState, Consignee
-    services.create / get / cancel, consignees.retail_used_fen
+    services.create / place / get / cancel, consignees.retail_used_fen
+    queries.page(company_id, state=, after=) / queries.charges(orders)   lists in a fixed number of queries
 Templates of other domains use the macro `buy_now(offer_id, quantity)` from
 templates/orders/_macros.html (a Buy now and an Add to cart form).
 """

@@ -4,7 +4,7 @@ queries, however many orders it shows."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from app.orders.texts import STATE_LABELS
 
 CHINA = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
 EXPORT_LIMIT = 10_000
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -105,6 +106,25 @@ def orders_page(company_id: int, f: Filters, limit: int = PAGE_SIZE) -> tuple[li
 def orders_for_export(company_id: int, f: Filters) -> list[Order]:
     stmt = _filtered(company_id, f).options(selectinload(Order.lines)).order_by(Order.id.desc())
     return list(db.session.scalars(stmt.limit(EXPORT_LIMIT)))
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    more: tuple[datetime, int] | None     # where the next page starts after, None on the last
+
+
+def page(company_id: int, *, state: OrderState | None = None, after: tuple[datetime, int] | None = None,
+         limit: int = PAGE_SIZE) -> OrderPage:
+    """One page of the company's orders (lines loaded), newest first, for the API: the
+    list page's query (two statements, keyset on id) with a (created_at, id) position."""
+    found, more = orders_page(company_id, Filters(state=state, before=after[1] if after else None), limit)
+    return OrderPage(found, (found[-1].created_at, found[-1].id) if more else None)
+
+
+def charges(orders: Sequence[Order]) -> dict[int, payments.Charge]:
+    """Each order's charge by order id, with its attempts and payments: three queries."""
+    return payments.charges_for(services.OWNER, [o.id for o in orders])
 
 
 # --- one order ------------------------------------------------------------------------------

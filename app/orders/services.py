@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app import catalog, ledger, notifications, payments
 from app.core import states
@@ -121,14 +122,26 @@ def fingerprint(lines: Sequence[tuple[int, int]], consignee_id: int | None) -> s
     return hashlib.sha256(json.dumps([sorted(lines), consignee_id]).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    created: bool       # False: an earlier request under the same Idempotency-Key made it
+
+
 def create(buyer, company_id: int, lines: Sequence[tuple[int, int]], *, consignee: Consignee | None = None,
            idempotency_key: str | None = None, now: datetime | None = None) -> Order:
+    """Create an order of `lines` for the buyer's company and open its charge (see `place`)."""
+    return place(buyer, company_id, lines, consignee=consignee, idempotency_key=idempotency_key, now=now).order
+
+
+def place(buyer, company_id: int, lines: Sequence[tuple[int, int]], *, consignee: Consignee | None = None,
+          idempotency_key: str | None = None, now: datetime | None = None) -> Placed:
     """Create an order of `lines` for the buyer's company and open its charge.
 
     Prices are frozen now; the order waits ORDER_PAYMENT_MINUTES for its payment.
-    With an `idempotency_key`, a retry of the same request returns the order it made;
-    the same key with other lines raises Conflict. Raises DomainError for what cannot be
-    bought (see `price`).
+    With an `idempotency_key`, a retry of the same request returns the order it made
+    (`created` is then False); the same key with other lines raises Conflict. Raises
+    DomainError for what cannot be bought (see `price`).
     """
     now = now or utcnow()
     consignee = consignee or default_consignee(buyer.id)
@@ -138,12 +151,9 @@ def create(buyer, company_id: int, lines: Sequence[tuple[int, int]], *, consigne
         raise NotFound(_l("There is no such consignee."), "consignee_id")
     digest = fingerprint(lines, consignee.id)
     if idempotency_key:
-        existing = db.session.scalar(select(Order).where(Order.company_id == company_id,
-                                                         Order.idempotency_key == idempotency_key))
-        if existing is not None:
-            if existing.request_hash != digest:
-                raise Conflict(_l("This Idempotency-Key was used for another request."), "Idempotency-Key")
-            return existing
+        earlier = _placed_under(company_id, idempotency_key, digest)
+        if earlier is not None:
+            return earlier
     priced = price(lines, consignee)
     minutes = int(current_app.config["ORDER_PAYMENT_MINUTES"])
     order = Order(number=payments.new_number(), company_id=company_id, buyer_id=buyer.id,
@@ -169,11 +179,30 @@ def create(buyer, company_id: int, lines: Sequence[tuple[int, int]], *, consigne
             consumption_tax_fen=c.consumption_tax_fen, vat_fen=c.vat_fen, tax_fen=c.tax_fen,
             landed_fen=c.landed_fen, vat_rate=q.rates.vat, consumption_rate=q.rates.consumption,
             tariff_rate=q.rates.tariff, commission_rate=q.commission_rate, lead_time_days=f.lead_time_days))
-    db.session.add(order)
-    db.session.flush()
+    try:
+        # A savepoint: a retry racing this request under the same key may commit its
+        # order first; the unique key then stops ours, and the retry's order is the answer.
+        with db.session.begin_nested():
+            db.session.add(order)
+    except IntegrityError:
+        earlier = _placed_under(company_id, idempotency_key, digest) if idempotency_key else None
+        if earlier is None:
+            raise
+        return earlier
     payments.open_charge(OWNER, order.id, number=order.number, amount_fen=order.total_fen, body=_body(priced),
                          expires_at=order.expires_at)
-    return order
+    return Placed(order, True)
+
+
+def _placed_under(company_id: int, key: str, digest: str) -> Placed | None:
+    """The order an earlier request placed under this Idempotency-Key; Conflict when that
+    request asked for something else."""
+    existing = db.session.scalar(select(Order).where(Order.company_id == company_id, Order.idempotency_key == key))
+    if existing is None:
+        return None
+    if existing.request_hash != digest:
+        raise Conflict(_l("This Idempotency-Key was used for another request."), "Idempotency-Key")
+    return Placed(existing, False)
 
 
 def get(order_id: int, company_id: int, *, lock: bool = False) -> Order:

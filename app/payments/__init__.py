@@ -7,6 +7,7 @@ Other domains use:
     prepay(charge, trade_type, ...)          a QR code, a JSAPI prepay or an H5 link
     request_close(charge_id, reason)         close with WeChat first (a cancel)
     charge_for(owner_type, owner_id), payments_of, queries_of, refunds_of, callbacks_for
+    charges_for(owner_type, owner_ids), out_trade_no(charge)   for lists, in a fixed number of queries
     get_gateway(), Paid, TradeType
     simulator_base()                         the WeChat Pay simulator's address in development, else None
 """
@@ -16,6 +17,7 @@ from flask import Flask
 
 from app.payments.gateway import TradeType
 from app.payments.models import Attempt, AttemptStatus, Charge, ChargeStatus, Payment, Refund, RefundStatus
+from app.payments.queries import charges_for, out_trade_no
 from app.payments.services import (
     Paid,
     PaymentUnavailable,
@@ -32,8 +34,8 @@ from app.payments.services import (
 )
 
 __all__ = ["Attempt", "AttemptStatus", "Charge", "ChargeStatus", "Paid", "Payment", "PaymentUnavailable",
-           "Refund", "RefundStatus", "TradeType", "charge_for", "get_gateway", "new_number", "open_charge", "payments_of",
-           "prepay", "queries_of", "register", "register_owner", "request_close",
+           "Refund", "RefundStatus", "TradeType", "charge_for", "charges_for", "get_gateway", "new_number", "open_charge",
+           "out_trade_no", "payments_of", "prepay", "queries_of", "register", "register_owner", "request_close",
            "simulator_base"]
 
 
