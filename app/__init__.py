@@ -25,6 +25,7 @@ DOMAINS = [
     "app.ledger",
     "app.payments",
     "app.orders",
+    "app.statements",
     "app.api",
 ]
 
