@@ -7,7 +7,7 @@ local time: run it with TZ=Asia/Shanghai so that "daily" means a Beijing day.
 from rq import cron
 
 from app import create_app
-from app.core.jobs import cron_entries
+from app.core.periodic import cron_entries
 
 _app = create_app()
 for _entry in cron_entries(_app):

@@ -30,6 +30,7 @@ from sqlalchemy import JSON, Enum, Index, String, Text, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core import states
+from app.core.periodic import schedule
 from app.core.errors import DomainError, bounded_traceback, describe
 from app.core.models import TimestampMixin, utcnow
 from app.extensions import db
@@ -397,30 +398,6 @@ def sweep() -> int:
         if todo:
             log.info("jobs sweep: enqueueing %d intent(s)", len(todo))
         return enqueue(todo) if todo else 0
-
-
-# --- periodic jobs -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CronEntry:
-    func: Callable[..., Any]
-    cron: str | None = None
-    interval: int | None = None
-    args: tuple[Any, ...] = ()
-    timeout: int = 600
-
-
-def schedule(app: Flask, func: Callable[..., Any], *, cron: str | None = None, interval: int | None = None,
-             args: tuple[Any, ...] = (), timeout: int = 600) -> None:
-    """Register a periodic job (from a domain's register(app)); `rq cron app.core.cron` runs them."""
-    entries: list[CronEntry] = app.extensions.setdefault("kj_cron", [])
-    if any(e.func is func and e.args == args for e in entries):
-        raise ValueError(f"{func.__qualname__} is scheduled twice")
-    entries.append(CronEntry(func, cron, interval, args, timeout))
-
-
-def cron_entries(app: Flask) -> list[CronEntry]:
-    return list(app.extensions.get("kj_cron", []))
 
 
 def init_app(app: Flask) -> None:
