@@ -98,6 +98,9 @@ def load() -> dict[str, object]:
         "REDIS_URL": env("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "RQ_QUEUE": env("RQ_QUEUE", "default"),
         "MAX_CONTENT_LENGTH": env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024),
+        # Stored files (statements, attachments: app/core/files.py), outside the web root.
+        # Every web and worker process must see the same folder (a shared volume when scaled out).
+        "FILES_DIR": env("FILES_DIR", str(INSTANCE_DIR / "files")),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -13,6 +13,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -35,6 +36,8 @@ TEST_DATABASE_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
 RUN_ID = uuid.uuid4().hex[:8]
+# Stored files of this run (statements, attachments), never the development instance's.
+FILES_DIR = os.path.join(tempfile.gettempdir(), f"kj-test-files-{RUN_ID}")
 
 # Workers, queues, committed data and settings changed for one test (tests/workers.py).
 pytest_plugins = ["tests.workers"]
@@ -135,6 +138,7 @@ def app_config(**overrides: Any) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": REDIS_URL,
         "RATELIMIT_KEY_PREFIX": f"kjtest-{RUN_ID}",
         "SERVER_NAME": None,
+        "FILES_DIR": FILES_DIR,
     }
     cfg.update(overrides)
     return cfg
@@ -152,6 +156,7 @@ def app() -> Iterator[Flask]:
     yield application
     with application.app_context():
         db.engine.dispose()
+    shutil.rmtree(FILES_DIR, ignore_errors=True)
 
 
 @pytest.fixture
