@@ -5,18 +5,20 @@ Other domains use:
     Line(code, amount_fen, party_type, party_id)
     balance(code, ...), balances(), entries_for_order(order_id), entry(event_key), trial_balance()
     reversal(entry, amount, against)     lines taking an amount back out of an entry's credits
-    CLEARING, SUPPLIER_PAYABLE, TAX_HELD, COMMISSION, REFUNDS_DUE   the accounts
+    CLEARING, SUPPLIER_PAYABLE, TAX_HELD, COMMISSION, REFUNDS_DUE, WECHAT_FEES, BANK   the accounts
 """
 from __future__ import annotations
 
 from flask import Flask
 
 from app.ledger.services import (
+    BANK,
     CLEARING,
     COMMISSION,
     REFUNDS_DUE,
     SUPPLIER_PAYABLE,
     TAX_HELD,
+    WECHAT_FEES,
     Line,
     Unbalanced,
     balance,
@@ -28,7 +30,7 @@ from app.ledger.services import (
     trial_balance,
 )
 
-__all__ = ["CLEARING", "COMMISSION", "REFUNDS_DUE", "SUPPLIER_PAYABLE", "TAX_HELD", "Line", "Unbalanced",
+__all__ = ["BANK", "CLEARING", "COMMISSION", "REFUNDS_DUE", "SUPPLIER_PAYABLE", "TAX_HELD", "WECHAT_FEES", "Line", "Unbalanced",
            "balance", "balances", "entries_for_order", "entry", "post", "register", "reversal", "trial_balance"]
 
 

@@ -17,6 +17,8 @@ SUPPLIER_PAYABLE = "supplier_payable"  # liability, per supplier: goods, shippin
 TAX_HELD = "customs_tax_held"          # liability: import taxes collected for customs
 COMMISSION = "commission_revenue"      # revenue: the platform's commission
 REFUNDS_DUE = "refunds_due"           # liability: money received that goes back to the payer
+WECHAT_FEES = "wechat_fee_expense"    # expense: WeChat Pay's fee per trade (less the fee returned on refunds)
+BANK = "bank"                          # asset: the platform's bank account (WeChat settles to it, payouts leave it)
 
 
 @dataclass(frozen=True)
