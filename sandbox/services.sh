@@ -121,7 +121,7 @@ case "${1:-}" in
     [ -f static/vendor/htmx.min.js ] || need_npm
     case "${2:-run}" in
       run)  need_packages fonts-wqy-microhei libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 ;;
-      test) need_packages fonts-wqy-microhei libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium ;;
+      test) need_packages fonts-wqy-microhei libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 chromium poppler-utils ;;
       bench) need_packages wrk ;;
     esac ;;
   need) shift; need_packages "$@" ;;
