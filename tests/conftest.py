@@ -35,6 +35,16 @@ TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1")
+# Under pytest-xdist (`make test` runs two processes) each process owns a database of its
+# own (test_gw0, test_gw1, …) and the Redis database after the configured one (1, 2, …),
+# so their committed rows, queues and workers never meet.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    _n = int(XDIST_WORKER.removeprefix("gw"))
+    TEST_DATABASE_URL = sa.make_url(TEST_DATABASE_URL).set(
+        database=f"{sa.make_url(TEST_DATABASE_URL).database}_{XDIST_WORKER}").render_as_string(hide_password=False)
+    _redis = REDIS_URL.rsplit("/", 1)
+    REDIS_URL = f"{_redis[0]}/{(int(_redis[1] or 0) + _n) % 16}"
 RUN_ID = uuid.uuid4().hex[:8]
 # Stored files of this run (statements, attachments), never the development instance's.
 FILES_DIR = os.path.join(tempfile.gettempdir(), f"kj-test-files-{RUN_ID}")
