@@ -14,3 +14,15 @@ def register(app: Flask) -> None:
     from app.statements import views
 
     app.register_blueprint(views.bp)
+    _register_settlement(app)
+
+
+def _register_settlement(app: Flask) -> None:
+    """Supplier settlement and payouts: the finance pages."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.core import navigation
+    from app.statements import payout_views, settlement_models, settlement_views  # noqa: F401
+
+    app.register_blueprint(settlement_views.bp)
+    navigation.add(app, "settlement.periods", _l("Settlement"), settlement_views.FINANCE, order=86)
