@@ -59,6 +59,19 @@ def file_name(settlement: Settlement, suffix: str) -> str:
     return f"settlement-{settlement.supplier_id}-{period.key}{suffix}"
 
 
+def intent_key(settlement_id: int) -> str:
+    return f"settlement-files:{settlement_id}"
+
+
+def files_state(settlement: Settlement) -> str:
+    """ready, making, or failed (its job gave up after its retries: the log says why)."""
+    from app.core.jobs import IntentStatus, status_of
+
+    if settlement.pdf_key:
+        return "ready"
+    return "failed" if status_of(intent_key(settlement.id)) == IntentStatus.DEAD else "making"
+
+
 @task(retries=3, timeout=900)
 def make_files(settlement_id: int) -> None:
     """Make and store the statement's PDF and CSV, once (a second run finds them made)."""

@@ -50,7 +50,9 @@ def confirm(supplier_id: int, period: Period, *, actor_id: int | None, now: date
     """Confirm the supplier's settlement of `period` (the one already confirmed, if any).
 
     Posts `settlement-fee:<supplier>:<period>` (Dr supplier payable / Cr WeChat fees) for
-    the supplier's share of the fees, so that its payable then holds what is to be paid.
+    the supplier's share of the fees, so that its payable then holds what is to be paid,
+    and takes in the amounts of its earlier settlements that no batch is paying (a
+    negative one, or one never put in a batch), which are then carried.
     Raises DomainError while the period may still receive entries, Conflict when another
     settlement of the supplier overlaps it, NotFound for an unknown supplier.
     """
@@ -71,7 +73,8 @@ def confirm(supplier_id: int, period: Period, *, actor_id: int | None, now: date
                           last=clash.period_last.isoformat()), "period", code="overlap")
     mine = figures(period, [supplier_id]).get(supplier_id) or Figures(supplier_id)
     earlier = list(db.session.scalars(select(Settlement).where(
-        Settlement.supplier_id == supplier_id, Settlement.status == SettlementStatus.CONFIRMED, ~_live_line())
+        Settlement.supplier_id == supplier_id, Settlement.status == SettlementStatus.CONFIRMED,
+        Settlement.period_last < period.first, ~_live_line())
         .order_by(Settlement.period_first).with_for_update()))
     forward = sum(s.amount_due_fen for s in earlier)
     settlement = Settlement(
@@ -91,9 +94,9 @@ def confirm(supplier_id: int, period: Period, *, actor_id: int | None, now: date
                      ledger.Line(ledger.WECHAT_FEES, -mine.fees)],
                     memo=f"WeChat Pay fees {period.key} recharged to supplier {supplier_id}", at=now)
     audit.record(settlement, "confirmed", actor_id=actor_id, at=now, note=period.key)
-    from app.statements.settlement_files import make_files
+    from app.statements.settlement_files import intent_key, make_files
 
-    after_commit(make_files, settlement.id, key=f"settlement-files:{settlement.id}")
+    after_commit(make_files, settlement.id, key=intent_key(settlement.id))
     return settlement
 
 

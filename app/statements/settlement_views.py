@@ -32,7 +32,10 @@ def _today():
 
 
 def _vocab(**ctx):
-    return {"state_labels": STATE_LABELS, "batch_labels": BATCH_LABELS, "kind_labels": KIND_LABELS, **ctx}
+    from app.statements.settlement_files import files_state
+
+    return {"state_labels": STATE_LABELS, "batch_labels": BATCH_LABELS, "kind_labels": KIND_LABELS,
+            "files_state": files_state, **ctx}
 
 
 def _window(items: list, order: str, limit: int) -> paging.Window:
@@ -149,7 +152,7 @@ def bank(supplier_id: int):
 @role_required(*FINANCE)
 def settlement_files(settlement_id: int):
     settlement = db.get_or_404(Settlement, settlement_id)
-    return render("statements/settlement/files.html", "statements/settlement/_files.html", s=settlement)
+    return render("statements/settlement/files.html", "statements/settlement/_files.html", s=settlement, **_vocab())
 
 
 @bp.get("/settlements/<int:settlement_id>.<any(pdf, csv):kind>")

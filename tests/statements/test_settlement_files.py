@@ -72,3 +72,16 @@ def test_a_file_altered_on_disk_is_not_served(settled, client, make_user, login)
     files.path_of(settled.csv_key).write_bytes(b"tampered")
     login(client, make_user(role=None, staff_role="finance_admin"))
     assert client.get(f"/finance/settlements/{settled.id}.csv").status_code == 404
+
+
+def test_a_statement_whose_job_gave_up_says_so_instead_of_waiting_forever(settled, client, make_user, login):
+    from app.core.jobs import IntentStatus
+
+    login(client, make_user(role=None, staff_role="finance_admin", language="en"))
+    url = f"/finance/settlements/{settled.id}/files"
+    assert 'hx-trigger="every 2s"' in client.get(url).get_data(as_text=True), "the page waits for the job"
+    intent = db.session.scalar(db.select(Intent).where(Intent.key == f"settlement-files:{settled.id}"))
+    intent.status = IntentStatus.DEAD
+    db.session.flush()
+    page = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "could not be made" in page and "hx-trigger" not in page
