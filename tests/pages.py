@@ -209,3 +209,43 @@ def _consignee_edit() -> list[str]:
 @example("/api/v1/orders/<int:order_id>")
 def _order_api() -> list[str]:
     return [f"/api/v1/orders/{_demo_order()[0]}", "/api/v1/orders/2147483647"]
+
+
+# --------------------------------------------------------------------------- supplier settlement
+
+def _settlement():
+    from app.statements.settlement_models import Settlement
+
+    found = db.session.scalar(select(Settlement).order_by(Settlement.id))
+    assert found is not None, "the demo data has no settlement"
+    return found
+
+
+@example("/finance/settlement")
+def _settlement_periods() -> list[str]:
+    s = _settlement()
+    return [f"/finance/settlement?month={s.period_first:%Y-%m}", "/finance/settlement?from=2026-11-20&to=2026-11-01"]
+
+
+@example("/finance/settlement/suppliers/<int:supplier_id>", "/finance/settlement/suppliers/<int:supplier_id>/bank")
+def _settlement_supplier() -> list[str]:
+    s = _settlement()
+    base = f"/finance/settlement/suppliers/{s.supplier_id}"
+    return [base, f"{base}?month={s.period_first:%Y-%m}", f"{base}/bank"]
+
+
+@example("/finance/settlements/<int:settlement_id>/files", "/finance/settlements/<int:settlement_id>.<any(pdf, csv):kind>")
+def _settlement_files() -> list[str]:
+    s = _settlement()
+    return [f"/finance/settlements/{s.id}/files", f"/finance/settlements/{s.id}.pdf", f"/finance/settlements/{s.id}.csv"]
+
+
+@example("/finance/payouts/<int:batch_id>", "/finance/payouts/<int:batch_id>/lines.csv",
+         "/finance/payouts/<int:batch_id>/bank-file.csv")
+def _payout_batch() -> list[str]:
+    from app.statements.settlement_models import PayoutBatch
+
+    ids = list(db.session.scalars(select(PayoutBatch.id).order_by(PayoutBatch.id)))
+    assert ids, "the demo data has no payout batch"
+    return ([f"/finance/payouts/{i}" for i in ids] + [f"/finance/payouts/{ids[0]}/lines.csv",
+                                                       f"/finance/payouts/{ids[0]}/bank-file.csv"])

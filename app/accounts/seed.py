@@ -25,6 +25,7 @@ BUYERS = [
 STAFF = [
     ("agent@demo.test", "客服 张", StaffRole.AGENT),
     ("ops@demo.test", "运营 赵", StaffRole.OPS),
+    ("finops@demo.test", "财务 钱", StaffRole.FINANCE_ADMIN),
     ("admin@demo.test", "管理员 孙", StaffRole.ADMIN),
 ]
 
