@@ -292,7 +292,8 @@ def _policy_edit() -> list[str]:
 def _calendar_edit() -> list[str]:
     from app.helpdesk.models import Calendar
 
-    return [f"/helpdesk/sla/calendars/{ident}" for ident in db.session.scalars(select(Calendar.id).order_by(Calendar.id))]
+    return [f"/helpdesk/sla/calendars/{ident}"
+            for ident in db.session.scalars(select(Calendar.id).order_by(Calendar.id))]
 
 
 @example("/api/v1/tickets/<int:ticket_id>")

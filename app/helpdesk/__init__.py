@@ -23,9 +23,10 @@ def register(app: Flask) -> None:
 
     from app.core import navigation
     from app.core.cli import add_seeder
-    from app.helpdesk import admin_views, agent_views, seed, views  # noqa: F401  (routes on views.bp)
+    from app.helpdesk import admin_views, agent_views, seed, texts, views  # noqa: F401  (routes on views.bp)
 
     app.register_blueprint(views.bp)
+    app.add_template_filter(texts.beijing, "helpdesk_time")
     add_seeder(app, "helpdesk", seed.seed_demo)
     navigation.add(app, "helpdesk.tickets", _l("Support"), views.CUSTOMERS, order=60)
     navigation.add(app, "helpdesk.queue", _l("Helpdesk"), views.AGENTS, order=50)

@@ -9,6 +9,7 @@ from flask_login import current_user
 from app.core import csvio
 from app.core.auth import role_required
 from app.core.forms import attempt
+from app.core.i18n import translated
 from app.core.htmx import render
 from app.extensions import db
 from app.helpdesk import canned, policies
@@ -18,7 +19,11 @@ from app.helpdesk.texts import PRIORITY_LABELS, TARGET_LABELS, TYPE_LABELS, WEEK
 from app.helpdesk.views import AGENTS, bp
 
 ADMINS = ("admin",)
-VOCAB = {"types": TYPE_LABELS, "priorities": PRIORITY_LABELS, "targets": TARGET_LABELS}
+VOCABULARY = {"types": TYPE_LABELS, "priorities": PRIORITY_LABELS, "targets": TARGET_LABELS}
+
+
+def _vocabulary() -> dict[str, dict[str, str]]:
+    return {name: translated(words) for name, words in VOCABULARY.items()}
 
 
 @bp.get("/helpdesk/canned")
@@ -56,7 +61,7 @@ def canned_edit(reply_id: int):
 @role_required(*AGENTS)
 def sla_settings():
     return render("helpdesk/sla.html", policies=policies.policies(), calendars=policies.calendars(),
-                  spans=policies.spans_text, weekdays=WEEKDAYS, duration=_duration, **VOCAB)
+                  spans=policies.spans_text, weekdays=WEEKDAYS, duration=_duration, **_vocabulary())
 
 
 def _duration(minutes: int) -> str:
@@ -83,7 +88,7 @@ def policy_edit(policy_id: int):
             flash(_("The policy is saved. Tickets opened from now on follow it."), "success")
             return redirect(url_for("helpdesk.sla_settings"), 303)
     return render("helpdesk/policy_form.html", status=422 if form.errors else 200, form=form, policy=policy,
-                  calendars=policies.calendars(), **VOCAB)
+                  calendars=policies.calendars(), **_vocabulary())
 
 
 def _calendar_form(calendar: Calendar) -> CalendarForm:
@@ -116,7 +121,7 @@ def breaches():
     filters, errors = policies.parse_breach_filters(request.args)
     rows, next_before = policies.breaches(filters)
     return render("helpdesk/breaches.html", rows=rows, filters=filters, errors=errors, next_before=next_before,
-                  **VOCAB)
+                  **_vocabulary())
 
 
 @bp.get("/helpdesk/breaches.csv")

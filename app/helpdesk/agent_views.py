@@ -3,6 +3,8 @@ page (conversation with internal notes, reply with canned answers, assignment, d
 status, and the customer's orders beside it with a refund proposal)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,6 +12,7 @@ from flask_login import current_user
 from app.core import numbers
 from app.core.auth import role_required
 from app.core.forms import attempt
+from app.core.i18n import translated
 from app.core.htmx import is_htmx, render
 from app.core.errors import DomainError
 from app.core.money import format_money
@@ -19,11 +22,16 @@ from app.helpdesk import canned, context, queries, services, sla
 from app.helpdesk.forms import AgentReplyForm, AssignForm, DetailsForm, NoteForm, RefundForm, StatusForm
 from app.helpdesk.models import Priority, TicketStatus, TicketType
 from app.helpdesk.texts import (
-    ORDER_STATE_LABELS, PRIORITY_LABELS, REFUND_LABELS, STATUS_LABELS, TARGET_LABELS, TYPE_LABELS)
+    ORDER_STATE_LABELS, PRIORITY_LABELS, REFUND_LABELS, STATUS_LABELS, TARGET_LABELS, TYPE_LABELS, Timing)
 from app.helpdesk.views import AGENTS, bp
 
-LABELS = {"labels": STATUS_LABELS, "types": TYPE_LABELS, "priorities": PRIORITY_LABELS, "targets": TARGET_LABELS,
-          "order_states": ORDER_STATE_LABELS, "refund_states": REFUND_LABELS}
+VOCABULARY = {"labels": STATUS_LABELS, "types": TYPE_LABELS, "priorities": PRIORITY_LABELS, "targets": TARGET_LABELS,
+              "order_states": ORDER_STATE_LABELS, "refund_states": REFUND_LABELS}
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """The helpdesk's words in the reader's language, worked out once per language."""
+    return {name: translated(words) for name, words in VOCABULARY.items()}
 
 
 def _user():
@@ -40,8 +48,12 @@ def queue():
         return make_response("", 204)  # nothing changed since the page last looked
     rows, cursor = queries.queue(filters, current_user.id, now)
     return render("helpdesk/queue.html", "helpdesk/_queue.html", rows=rows, cursor=cursor, filters=filters,
-                  errors=errors, tabs=tabs, now=now, agents=queries.agents(), views=queries.VIEWS,
-                  poll=current_app.config["HELPDESK_POLL_SECONDS"], **LABELS)
+                  errors=errors, tabs=tabs, timing=_timing(now), agents=queries.agents, views=queries.VIEWS,
+                  poll=current_app.config["HELPDESK_POLL_SECONDS"], **labels())
+
+
+def _timing(now) -> Timing:
+    return Timing(now, int(current_app.config["HELPDESK_SLA_SOON_MINUTES"]) * 60)
 
 
 def _agent_page(ticket, status: int = 200, **forms):
@@ -56,11 +68,11 @@ def _agent_page(ticket, status: int = 200, **forms):
             "status_form": StatusForm(status=ticket.status.value), **forms}
     return render("helpdesk/agent_ticket.html", "helpdesk/_compose.html", status=status, ctx=ctx, assign=assign,
                   refund=refund, replies=canned.listing(), placeholders=canned.PLACEHOLDERS,
-                  clocks=sla.clocks_of(ticket), now=utcnow(), **_conversation(ticket), **page)
+                  clocks=sla.clocks_of(ticket), timing=_timing(utcnow()), **_conversation(ticket), **page)
 
 
 def _conversation(ticket) -> dict:
-    return {"ticket": ticket, "entries": queries.conversation(ticket, internal=True), **LABELS,
+    return {"ticket": ticket, "entries": queries.conversation(ticket, internal=True), **labels(),
             "version": queries.version(ticket, internal=True), "poll": current_app.config["HELPDESK_POLL_SECONDS"]}
 
 
@@ -94,98 +106,73 @@ def _back(ticket_id: int, anchor: str | None = None):
     return redirect(url_for("helpdesk.agent_ticket", ticket_id=ticket_id, _anchor=anchor), 303)
 
 
-@bp.post("/helpdesk/tickets/<int:ticket_id>/reply")
-@role_required(*AGENTS)
-def agent_reply(ticket_id: int):
+def _submit(ticket_id: int, form, name: str, change: Callable, *, said: Callable | None = None,
+            anchor: str | None = None):
+    """One change from a form of the ticket page: back to the page when it went through
+    (with `said(result)` flashed), else the page again with the form's errors beside it."""
     ticket = services.get(ticket_id, lock=True)
-    form = AgentReplyForm()
     status = 422
     if form.validate_on_submit():
         with attempt(form) as done:
-            services.agent_reply(ticket, _user(), form.message.data, TicketStatus(form.then.data),
-                                 form.attachments.uploads())
+            result = change(ticket, form)
         if done:
-            flash(_("Your reply was sent to the customer."), "success")
-            return _back(ticket_id, "latest")
+            if said is not None:
+                flash(said(result), "success")
+            return _back(ticket_id, anchor)
         status = done.status
-    return _agent_page(ticket, status, reply=form)
+    return _agent_page(ticket, status, **{name: form})
+
+
+def _id(raw: str | None) -> int | None:
+    """A chosen id (None for none chosen; 0, which names nothing, for anything not a number)."""
+    raw = (raw or "").strip()
+    return (int(raw) if raw.isdigit() and len(raw) < 10 else 0) if raw else None
+
+
+@bp.post("/helpdesk/tickets/<int:ticket_id>/reply")
+@role_required(*AGENTS)
+def agent_reply(ticket_id: int):
+    return _submit(ticket_id, AgentReplyForm(), "reply", lambda ticket, form: services.agent_reply(
+        ticket, _user(), form.message.data, TicketStatus(form.then.data), form.attachments.uploads()),
+        said=lambda _message: _("Your reply was sent to the customer."), anchor="latest")
 
 
 @bp.post("/helpdesk/tickets/<int:ticket_id>/note")
 @role_required(*AGENTS)
 def note(ticket_id: int):
-    ticket = services.get(ticket_id, lock=True)
-    form = NoteForm()
-    status = 422
-    if form.validate_on_submit():
-        with attempt(form) as done:
-            services.add_note(ticket, _user(), form.note.data)
-        if done:
-            return _back(ticket_id, "latest")
-        status = done.status
-    return _agent_page(ticket, status, note=form)
+    return _submit(ticket_id, NoteForm(), "note",
+                   lambda ticket, form: services.add_note(ticket, _user(), form.note.data), anchor="latest")
 
 
 @bp.post("/helpdesk/tickets/<int:ticket_id>/assign")
 @role_required(*AGENTS)
 def assign(ticket_id: int):
-    ticket = services.get(ticket_id, lock=True)
-    form = AssignForm()
-    status = 422
-    if form.validate_on_submit():
-        raw = (form.assignee.data or "").strip()
-        with attempt(form, "assignee") as done:
-            services.assign(ticket, _user(), (int(raw) if raw.isdigit() and len(raw) < 10 else 0) if raw else None)
-        if done:
-            return _back(ticket_id)
-        status = done.status
-    return _agent_page(ticket, status, assign=form)
+    return _submit(ticket_id, AssignForm(), "assign",
+                   lambda ticket, form: services.assign(ticket, _user(), _id(form.assignee.data)))
 
 
 @bp.post("/helpdesk/tickets/<int:ticket_id>/details")
 @role_required(*AGENTS)
 def details(ticket_id: int):
-    ticket = services.get(ticket_id, lock=True)
-    form = DetailsForm()
-    if form.validate_on_submit():
-        services.set_details(ticket, _user(), type=TicketType(form.type.data), priority=Priority(form.priority.data))
-        return _back(ticket_id)
-    return _agent_page(ticket, 422, details=form)
+    return _submit(ticket_id, DetailsForm(), "details", lambda ticket, form: services.set_details(
+        ticket, _user(), type=TicketType(form.type.data), priority=Priority(form.priority.data)))
 
 
 @bp.post("/helpdesk/tickets/<int:ticket_id>/status")
 @role_required(*AGENTS)
 def status(ticket_id: int):
-    ticket = services.get(ticket_id, lock=True)
-    form = StatusForm()
-    status = 422
-    if form.validate_on_submit():
-        with attempt(form) as done:
-            services.set_status(ticket, _user(), TicketStatus(form.status.data))
-        if done:
-            return _back(ticket_id)
-        status = done.status
-    return _agent_page(ticket, status, status_form=form)
+    return _submit(ticket_id, StatusForm(), "status_form",
+                   lambda ticket, form: services.set_status(ticket, _user(), TicketStatus(form.status.data)))
 
 
 @bp.post("/helpdesk/tickets/<int:ticket_id>/refund")
 @role_required(*AGENTS)
 def refund(ticket_id: int):
     """Propose a refund for operations to approve (filed for the buyer, noted on the ticket)."""
-    ticket = services.get(ticket_id, lock=True)
-    form = RefundForm()
-    status = 422
-    if form.validate_on_submit():
-        with attempt(form) as done:
-            amount = _amount(form.amount.data)
-            found = context.propose_refund(ticket, _user(), int(form.order_id.data), reason=form.reason.data,
-                                           amount_fen=amount)
-        if done:
-            flash(_("Refund of %(amount)s proposed: operations approve it on their desk.",
-                    amount=format_money(found.amount_fen)), "success")
-            return _back(ticket_id)
-        status = done.status
-    return _agent_page(ticket, status, refund=form)
+    return _submit(ticket_id, RefundForm(), "refund", lambda ticket, form: context.propose_refund(
+        ticket, _user(), _id(form.order_id.data) or 0, reason=form.reason.data, amount_fen=_amount(form.amount.data)),
+        said=lambda found: _("Refund of %(amount)s proposed: operations approve it on their desk.",
+                             amount=format_money(found.amount_fen)))
 
 
 def _amount(raw: str | None) -> int | None:
@@ -206,4 +193,4 @@ def agent_order(ticket_id: int, order_id: int):
     form = RefundForm(order_id=str(order_id))
     form.order_id.choices = [(str(order_id), facts.order.number)]
     return render("helpdesk/agent_order.html", ticket=ticket, facts=facts, refund=form,
-                  refundable=context.refundable(facts), **LABELS)
+                  refundable=context.refundable(facts), **labels())

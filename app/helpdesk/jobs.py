@@ -35,7 +35,8 @@ def sla_warning(clock_id: int, due_stamp: int, now: datetime | None = None) -> s
     clock = _clock(clock_id, due_stamp)
     if clock is None or clock.breached_at is not None or clock.due_at <= now:
         return "moved"  # or passed already: the breach record says so
-    if clock.due_at - timedelta(minutes=int(current_app.config["HELPDESK_SLA_WARN_MINUTES"])) > now + timedelta(seconds=1):
+    warn_at = clock.due_at - timedelta(minutes=int(current_app.config["HELPDESK_SLA_WARN_MINUTES"]))
+    if warn_at > now + timedelta(seconds=1):
         return "early"
     ticket = db.session.get(Ticket, clock.ticket_id)
     sent = notices.at_risk(ticket, clock)

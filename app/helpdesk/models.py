@@ -14,7 +14,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, SmallInteger, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import states
@@ -55,6 +55,11 @@ class TicketStatus(str, enum.Enum):
 
 
 ACTIVE = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING_CUSTOMER)
+WORKING = (TicketStatus.NEW, TicketStatus.OPEN)
+# The same as SQL with literal values: a query must name a partial index's condition
+# exactly as written (a bound parameter would not match it), so queues filter with these.
+ACTIVE_SQL = "status IN ('new', 'open', 'pending_customer')"
+WORKING_SQL = "status IN ('new', 'open')"
 
 # A customer reply reopens a ticket waiting for them or resolved; closed is final (a new
 # question is a new ticket).
@@ -82,8 +87,12 @@ class Ticket(TimestampMixin, db.Model):
     __tablename__ = "helpdesk_tickets"
     __table_args__ = (
         Index("ix_helpdesk_tickets_company", "company_id", "id"),
-        Index("ix_helpdesk_tickets_assignee_due", "assignee_id", "due_sort", "id"),
-        Index("ix_helpdesk_tickets_due", "due_sort", "id"),
+        Index("ix_helpdesk_tickets_assignee", "assignee_id", "id"),
+        # The queues' walks: only the few active tickets, in due order, whatever the history.
+        Index("ix_helpdesk_tickets_active_assignee", "assignee_id", "due_sort", "id",
+              postgresql_where=text(ACTIVE_SQL), sqlite_where=text(ACTIVE_SQL)),
+        Index("ix_helpdesk_tickets_working_due", "due_sort", "id",
+              postgresql_where=text(WORKING_SQL), sqlite_where=text(WORKING_SQL)),
         Index("ix_helpdesk_tickets_status_updated", "status", "updated_at", "id"),
         Index("ix_helpdesk_tickets_updated", "updated_at"),
         Index("ix_helpdesk_tickets_subject_trgm", "subject", postgresql_using="gin",

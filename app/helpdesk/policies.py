@@ -15,7 +15,6 @@ from app.accounts.models import Company, User
 from app.core.errors import DomainError
 from app.extensions import db
 from app.helpdesk.models import Calendar, SlaBreach, SlaPolicy, SlaTarget, Ticket
-from app.helpdesk.sla import Hours
 
 _SPAN = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])\s*[-–~]\s*([01][0-9]|2[0-4]):([0-5][0-9])$")
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -95,10 +94,6 @@ def save_calendar(calendar: Calendar, *, name: str, timezone: str, always_open: 
 
 def spans_text(spans: list) -> str:
     return ", ".join(f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}" for a, b in spans)
-
-
-def describe(calendar: Calendar) -> Hours:
-    return Hours.of(calendar)
 
 
 # --- breach records ---------------------------------------------------------------------------------

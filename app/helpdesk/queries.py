@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, text
 from sqlalchemy.orm import aliased, selectinload
 
 from app.accounts.models import Company, StaffRole, User
 from app.core import audit, paging
 from app.core.models import utcnow
 from app.extensions import db
-from app.helpdesk.models import ACTIVE, Message, MessageKind, Priority, Ticket, TicketStatus, TicketType
+from app.helpdesk.models import (
+    ACTIVE, ACTIVE_SQL, WORKING_SQL, Message, MessageKind, Priority, Ticket, TicketStatus, TicketType)
 
 PAGE_SIZE = 25
 COUNT_CAP = 100          # tab counts stop here ("99+"): counting every row would cost a scan
@@ -87,15 +88,19 @@ def _soon(now: datetime) -> datetime:
     return now + timedelta(minutes=int(current_app.config["HELPDESK_SLA_SOON_MINUTES"]))
 
 
+_ACTIVE = text(f"helpdesk_tickets.{ACTIVE_SQL}")
+_WORKING = text(f"helpdesk_tickets.{WORKING_SQL}")
+
+
 def _view(stmt: Select, view: str, user_id: int, now: datetime) -> Select:
     if view == "mine":
-        return stmt.where(Ticket.assignee_id == user_id, Ticket.status.in_(ACTIVE))
+        return stmt.where(Ticket.assignee_id == user_id, _ACTIVE)
     if view == "unassigned":
-        return stmt.where(Ticket.assignee_id.is_(None), Ticket.status.in_(ACTIVE))
+        return stmt.where(Ticket.assignee_id.is_(None), _ACTIVE)
     if view == "pending":
         return stmt.where(Ticket.status == TicketStatus.PENDING_CUSTOMER)
     if view == "soon":
-        return stmt.where(Ticket.status.in_((TicketStatus.NEW, TicketStatus.OPEN)), Ticket.due_sort <= _soon(now))
+        return stmt.where(_WORKING, Ticket.due_sort <= _soon(now))
     return stmt
 
 
@@ -195,10 +200,11 @@ def tabs(user_id: int, now: datetime | None = None) -> Tabs:
     return Tabs(mine, unassigned, soon, f"{stamp}.{_micros(now) // 60_000_000}")
 
 
-def agents() -> list[User]:
-    """Everyone who answers tickets: support agents and administrators."""
-    return list(db.session.scalars(select(User).where(
-        User.staff_role.in_((StaffRole.AGENT, StaffRole.ADMIN)), User.active.is_(True)).order_by(User.name).limit(200)))
+def agents() -> list[tuple[int, str]]:
+    """(id, name) of everyone who answers tickets: support agents and administrators."""
+    return list(db.session.execute(select(User.id, User.name).where(
+        User.staff_role.in_((StaffRole.AGENT, StaffRole.ADMIN)), User.active.is_(True))
+        .order_by(User.name).limit(200)).tuples())
 
 
 # --- the buyer's tickets ------------------------------------------------------------------------
@@ -219,7 +225,8 @@ def company_tickets(company_id: int, *, before: int | None = None, status: str |
     return found, (found[-1].id if more and found else None)
 
 
-def api_page(company_id: int, *, status: TicketStatus | None, after: int | None, limit: int) -> tuple[list[Ticket], int | None]:
+def api_page(company_id: int, *, status: TicketStatus | None, after: int | None,
+             limit: int) -> tuple[list[Ticket], int | None]:
     """The API's list: newest first, keyset on id, optionally one status."""
     stmt = select(Ticket).where(Ticket.company_id == company_id)
     if status is not None:
@@ -270,7 +277,3 @@ def version(ticket: Ticket, *, internal: bool) -> str:
         stmt = stmt.where(Message.kind != MessageKind.NOTE)
         return f"{db.session.scalar(stmt) or 0}.{ticket.status.value}.{int(ticket.rated_at is not None)}"
     return f"{db.session.scalar(stmt) or 0}.{_micros(ticket.updated_at)}"
-
-
-def with_cursor(f: QueueFilters, cursor: str | None) -> QueueFilters:
-    return replace(f, after=cursor)

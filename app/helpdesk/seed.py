@@ -14,7 +14,7 @@ from app.extensions import db
 from app.helpdesk.attachments import Upload
 from app.helpdesk.models import Calendar, CannedReply, Priority, SlaClock, SlaPolicy, Ticket, TicketStatus, TicketType
 
-ALWAYS, OFFICE = "24×7", "北京工作时间 Beijing business hours"
+ALWAYS, OFFICE = "24×7", "北京工作时间"
 WORKDAY = [[9 * 60, 12 * 60], [13 * 60, 18 * 60]]
 HOLIDAYS = ["2026-01-01", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20",
             "2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07"]

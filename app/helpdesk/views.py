@@ -15,6 +15,7 @@ from app.core import files
 from app.core.auth import current_company_id, get_scoped_or_404, has_role, role_required
 from app.core.errors import NotFound
 from app.core.forms import attempt
+from app.core.i18n import translated
 from app.core.htmx import is_htmx, render
 from app.core.money import format_money
 from app.extensions import db
@@ -57,7 +58,7 @@ def tickets():
     before = request.args.get("before", type=int)
     found, next_before = queries.company_tickets(current_company_id(), before=before, status=status)
     return render("helpdesk/tickets.html", tickets=found, next_before=next_before, status=status,
-                  before=before, labels=BUYER_STATUS_LABELS, types=TYPE_LABELS)
+                  before=before, labels=translated(BUYER_STATUS_LABELS), types=translated(TYPE_LABELS))
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -90,8 +91,9 @@ def _ticket_page(ticket: Ticket, *, reply: ReplyForm | None = None, rate: RateFo
 
 
 def _conversation(ticket: Ticket) -> dict:
-    return {"ticket": ticket, "entries": queries.conversation(ticket, internal=False), "labels": BUYER_STATUS_LABELS,
-            "version": queries.version(ticket, internal=False), "types": TYPE_LABELS,
+    return {"ticket": ticket, "entries": queries.conversation(ticket, internal=False),
+            "labels": translated(BUYER_STATUS_LABELS), "types": translated(TYPE_LABELS),
+            "version": queries.version(ticket, internal=False),
             "poll": current_app.config["HELPDESK_POLL_SECONDS"]}
 
 
@@ -113,19 +115,27 @@ def conversation(ticket_id: int):
     return render("helpdesk/_conversation.html", rate=RateForm(), close=CloseForm(), oob=True, **_conversation(found))
 
 
-@bp.post("/tickets/<int:ticket_id>/reply")
-@role_required(*CUSTOMERS)
-def reply(ticket_id: int):
+def _answer(ticket_id: int, form, name: str, change, *, said: str | None = None, anchor: str | None = None):
+    """The buyer's reply or rating: back to the ticket when it went through, else the page
+    again with the refusal shown."""
     found = _locked(ticket_id)
-    form = ReplyForm()
     status = 422
     if form.validate_on_submit():
         with attempt(form) as done:
-            services.customer_reply(found, _user(), form.message.data, form.attachments.uploads())
+            change(found, form)
         if done:
-            return redirect(url_for("helpdesk.ticket", ticket_id=ticket_id, _anchor="latest"), 303)
+            if said:
+                flash(said, "success")
+            return redirect(url_for("helpdesk.ticket", ticket_id=ticket_id, _anchor=anchor), 303)
         status = done.status
-    return _ticket_page(found, reply=form, status=status)
+    return _ticket_page(found, status=status, **{name: form})
+
+
+@bp.post("/tickets/<int:ticket_id>/reply")
+@role_required(*CUSTOMERS)
+def reply(ticket_id: int):
+    return _answer(ticket_id, ReplyForm(), "reply", lambda found, form: services.customer_reply(
+        found, _user(), form.message.data, form.attachments.uploads()), anchor="latest")
 
 
 @bp.post("/tickets/<int:ticket_id>/close")
@@ -143,28 +153,20 @@ def close(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/rate")
 @role_required(*CUSTOMERS)
 def rate(ticket_id: int):
-    found = _locked(ticket_id)
-    form = RateForm()
-    status = 422
-    if form.validate_on_submit():
-        with attempt(form) as done:
-            services.rate(found, _user(), int(form.rating.data), form.comment.data)
-        if done:
-            flash(_("Thank you for rating the answer."), "success")
-            return redirect(url_for("helpdesk.ticket", ticket_id=ticket_id), 303)
-        status = done.status
-    return _ticket_page(found, rate=form, status=status)
+    return _answer(ticket_id, RateForm(), "rate", lambda found, form: services.rate(
+        found, _user(), int(form.rating.data), form.comment.data), said=_("Thank you for rating the answer."))
 
 
 @bp.get("/tickets/<int:ticket_id>/attachments/<int:attachment_id>")
 @role_required(*CUSTOMERS, *AGENTS)
 def attachment(ticket_id: int, attachment_id: int):
     """A ticket's file, for agents and for the ticket's company (never one of an internal note)."""
-    found = db.session.get(Ticket, ticket_id) if has_role(current_user, *AGENTS) else get_scoped_or_404(Ticket, ticket_id)
+    agent = has_role(current_user, *AGENTS)
+    found = db.session.get(Ticket, ticket_id) if agent else get_scoped_or_404(Ticket, ticket_id)
     item = db.session.get(Attachment, attachment_id)
     if found is None or item is None or item.ticket_id != found.id:
         abort(404)
-    if not has_role(current_user, *AGENTS) and db.session.get(Message, item.message_id).kind == MessageKind.NOTE:
+    if not agent and db.session.get(Message, item.message_id).kind == MessageKind.NOTE:
         abort(404)
     try:
         return attachments.send(item)

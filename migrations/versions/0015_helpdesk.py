@@ -15,6 +15,10 @@ down_revision = '0011_api_tokens'
 branch_labels = None
 depends_on = None
 
+# The queues' partial indexes cover only the tickets someone still works on.
+ACTIVE = "status IN ('new', 'open', 'pending_customer')"
+WORKING = "status IN ('new', 'open')"
+
 
 def upgrade():
     op.create_table('helpdesk_calendars',
@@ -88,9 +92,12 @@ def upgrade():
     sa.UniqueConstraint('number', name=op.f('uq_helpdesk_tickets_number'))
     )
     with op.batch_alter_table('helpdesk_tickets', schema=None) as batch_op:
-        batch_op.create_index('ix_helpdesk_tickets_assignee_due', ['assignee_id', 'due_sort', 'id'], unique=False)
+        batch_op.create_index('ix_helpdesk_tickets_assignee', ['assignee_id', 'id'], unique=False)
+        batch_op.create_index('ix_helpdesk_tickets_active_assignee', ['assignee_id', 'due_sort', 'id'], unique=False,
+                              postgresql_where=sa.text(ACTIVE), sqlite_where=sa.text(ACTIVE))
         batch_op.create_index('ix_helpdesk_tickets_company', ['company_id', 'id'], unique=False)
-        batch_op.create_index('ix_helpdesk_tickets_due', ['due_sort', 'id'], unique=False)
+        batch_op.create_index('ix_helpdesk_tickets_working_due', ['due_sort', 'id'], unique=False,
+                              postgresql_where=sa.text(WORKING), sqlite_where=sa.text(WORKING))
         batch_op.create_index(batch_op.f('ix_helpdesk_tickets_order_id'), ['order_id'], unique=False)
         batch_op.create_index('ix_helpdesk_tickets_status_updated', ['status', 'updated_at', 'id'], unique=False)
         batch_op.create_index('ix_helpdesk_tickets_updated', ['updated_at'], unique=False)
@@ -200,9 +207,10 @@ def downgrade():
         batch_op.drop_index('ix_helpdesk_tickets_updated')
         batch_op.drop_index('ix_helpdesk_tickets_status_updated')
         batch_op.drop_index(batch_op.f('ix_helpdesk_tickets_order_id'))
-        batch_op.drop_index('ix_helpdesk_tickets_due')
+        batch_op.drop_index('ix_helpdesk_tickets_working_due')
         batch_op.drop_index('ix_helpdesk_tickets_company')
-        batch_op.drop_index('ix_helpdesk_tickets_assignee_due')
+        batch_op.drop_index('ix_helpdesk_tickets_active_assignee')
+        batch_op.drop_index('ix_helpdesk_tickets_assignee')
 
     op.drop_table('helpdesk_tickets')
     op.drop_table('helpdesk_sla_policies')

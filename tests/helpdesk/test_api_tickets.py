@@ -33,8 +33,8 @@ def test_open_read_and_answer_a_ticket(desk, customer, agent, api_as, db_session
 
 def test_a_list_in_pages_newest_first_and_by_status(desk, customer, agent, api_as):  # noqa: F811
     api = api_as(customer)
-    ids = [api.post("/api/v1/tickets", json={"type": "suggestion", "subject": f"建议 {n}", "message": "内容"}).get_json()["id"]
-           for n in range(3)]
+    ids = [api.post("/api/v1/tickets", json={"type": "suggestion", "subject": f"建议 {n}", "message": "内容"})
+           .get_json()["id"] for n in range(3)]
     first = api.get("/api/v1/tickets?limit=2").get_json()
     assert [t["id"] for t in first["items"]] == ids[:0:-1] and first["next_cursor"]
     rest = api.get(f"/api/v1/tickets?limit=2&cursor={first['next_cursor']}").get_json()

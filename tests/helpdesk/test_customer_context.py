@@ -45,7 +45,8 @@ def test_an_agent_sees_the_orders_and_proposes_a_refund_that_operations_approve(
     assert approved.status == RefundStatus.APPROVED
 
 
-def test_an_order_of_another_company_is_not_found_from_a_ticket(desk, customer, outsider, agent, signed_in, shop):  # noqa: F811
+def test_an_order_of_another_company_is_not_found_from_a_ticket(desk, customer, outsider, agent, signed_in,
+                                                               shop):  # noqa: F811
     make_consignee(outsider)
     from app.orders import services as orders
 

@@ -41,8 +41,8 @@ def _url(rule: str, ticket_id: int, attachment_id: int) -> str:
     return re.sub(r"<int:attachment_id>", str(attachment_id), rule.replace("<int:ticket_id>", str(ticket_id)))
 
 
-def test_every_ticket_url_is_not_found_for_another_companys_buyer(app, theirs, outsider, signed_in, api_as,  # noqa: F811
-                                                                  db_session):
+def test_every_ticket_url_is_not_found_for_another_companys_buyer(app, theirs, outsider, signed_in,
+                                                                  api_as, db_session):  # noqa: F811
     attachment = db_session.scalar(select(Attachment).where(Attachment.ticket_id == theirs.id))
     messages = db_session.scalar(select(Message.id).order_by(Message.id.desc()))
     routes = list(_ticket_routes(app))
@@ -68,7 +68,8 @@ def test_every_ticket_url_is_not_found_for_another_companys_buyer(app, theirs, o
     assert theirs.status == TicketStatus.RESOLVED and theirs.rated_at is None
 
 
-def test_the_ticket_list_and_api_list_show_only_the_company_s_own(theirs, outsider, colleague, signed_in, api_as):  # noqa: F811
+def test_the_ticket_list_and_api_list_show_only_the_company_s_own(theirs, outsider, colleague, signed_in,
+                                                                  api_as):  # noqa: F811
     assert theirs.number not in signed_in(outsider).get("/tickets").get_data(as_text=True)
     assert api_as(outsider).get("/api/v1/tickets").get_json()["items"] == []
     # A colleague in the same company does see it (the company's tickets are shared).

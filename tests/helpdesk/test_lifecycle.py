@@ -93,7 +93,8 @@ def test_the_buyer_page_learns_of_a_reply_without_a_reload(desk, customer, agent
                content_type="multipart/form-data")
     ticket = _ticket(db_session)
     page = buyer.get(f"/tickets/{ticket.id}").get_data(as_text=True)
-    poll = re.search(r'hx-get="([^"]*/conversation\?v=[^"]+)" hx-trigger="every \d+s"', page).group(1).replace("&amp;", "&")
+    poll = re.search(r'hx-get="([^"]*/conversation\?v=[^"]+)" hx-trigger="every \d+s"', page).group(1)
+    poll = poll.replace("&amp;", "&")
     htmx = {"HX-Request": "true"}
     assert buyer.get(poll, headers=htmx).status_code == 204  # nothing new: nothing swapped
 
@@ -106,7 +107,8 @@ def test_the_buyer_page_learns_of_a_reply_without_a_reload(desk, customer, agent
     assert 'id="rate"' in body  # the rating form arrives with the resolution
 
 
-def test_bad_input_is_explained_and_nothing_is_written(desk, customer, signed_in, db_session, outsider, shop):  # noqa: F811
+def test_bad_input_is_explained_and_nothing_is_written(desk, customer, signed_in, db_session, outsider,
+                                                       shop):  # noqa: F811
     buyer = signed_in(customer)
     make_consignee(outsider)
     foreign = orders.create(outsider, outsider.company_id, [(shop.cny_offer.id, 1)]).id
@@ -120,3 +122,20 @@ def test_bad_input_is_explained_and_nothing_is_written(desk, customer, signed_in
                             content_type="multipart/form-data")
     assert wrong_kind.status_code == 422
     assert db_session.scalar(select(Ticket.id)) is None and db_session.scalar(select(Message.id)) is None
+
+
+def test_ticket_sms_follow_each_persons_preferences(desk, customer, agent, other_agent, db_session):
+    from app.helpdesk import services
+    from app.helpdesk.models import TicketType
+    from app.notifications.services import set_opt_outs
+
+    set_opt_outs(customer.id, {"helpdesk"})
+    set_opt_outs(other_agent.id, {"helpdesk"})
+    ticket = services.open_ticket(customer, customer.company_id, type=TicketType.INQUIRY, subject="运费", body="怎么算？")
+    services.agent_reply(ticket, agent, "按重量计。", TicketStatus.RESOLVED)
+    services.assign(ticket, agent, other_agent.id)
+    assert sms_to(customer.phone) == [] and sms_to(other_agent.phone) == []
+    set_opt_outs(customer.id, set())
+    services.customer_reply(ticket, customer, "谢谢，还有一个问题。")
+    services.agent_reply(ticket, other_agent, "请讲。", TicketStatus.PENDING_CUSTOMER)
+    assert [m.event for m in sms_to(customer.phone)] == ["ticket_replied"]
