@@ -4,6 +4,7 @@ status, and the customer's orders beside it with a refund proposal)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from flask import current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
@@ -11,13 +12,13 @@ from flask_login import current_user
 
 from app.core import numbers
 from app.core.auth import role_required
-from app.core.forms import attempt
-from app.core.i18n import translated
-from app.core.htmx import is_htmx, render
 from app.core.errors import DomainError
+from app.core.forms import attempt
+from app.core.htmx import is_htmx, render
+from app.core.i18n import translated
+from app.core.models import utcnow
 from app.core.money import format_money
 from app.core.money import parse as parse_money
-from app.core.models import utcnow
 from app.helpdesk import canned, context, queries, services, sla
 from app.helpdesk.forms import AgentReplyForm, AssignForm, DetailsForm, NoteForm, RefundForm, StatusForm
 from app.helpdesk.models import Priority, TicketStatus, TicketType
@@ -46,6 +47,8 @@ def queue():
     tabs = queries.tabs(current_user.id, now)
     if is_htmx() and request.args.get("since") == tabs.version:
         return make_response("", 204)  # nothing changed since the page last looked
+    if "view" not in request.args and not tabs.mine:
+        filters = replace(filters, view="unassigned")  # nothing of one's own: what nobody has taken
     rows, cursor = queries.queue(filters, current_user.id, now)
     return render("helpdesk/queue.html", "helpdesk/_queue.html", rows=rows, cursor=cursor, filters=filters,
                   errors=errors, tabs=tabs, timing=_timing(now), agents=queries.agents, views=queries.VIEWS,
@@ -66,7 +69,7 @@ def _agent_page(ticket, status: int = 200, **forms):
     page = {"reply": AgentReplyForm(), "note": NoteForm(), "missing": (),
             "details": DetailsForm(type=ticket.type.value, priority=ticket.priority.value),
             "status_form": StatusForm(status=ticket.status.value), **forms}
-    return render("helpdesk/agent_ticket.html", "helpdesk/_compose.html", status=status, ctx=ctx, assign=assign,
+    return render("helpdesk/agent_ticket.html", status=status, ctx=ctx, assign=assign,
                   refund=refund, replies=canned.listing(), placeholders=canned.PLACEHOLDERS,
                   clocks=sla.clocks_of(ticket), timing=_timing(utcnow()), **_conversation(ticket), **page)
 
@@ -88,6 +91,8 @@ def agent_ticket(ticket_id: int):
     if chosen:
         filled = canned.for_ticket(chosen, ticket, _user())
         reply.message.data, missing = filled.text, filled.missing
+    if is_htmx():  # the compose region alone, with the reply filled in
+        return render("helpdesk/_compose.html", ticket=ticket, reply=reply, missing=missing, replies=canned.listing())
     return _agent_page(ticket, reply=reply, missing=missing)
 
 

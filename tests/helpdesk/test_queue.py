@@ -129,3 +129,12 @@ def test_assigning_texts_the_agent_and_a_priority_change_moves_the_due_time(tick
                           data={"type": "inquiry", "priority": "urgent"}).status_code == 303
     db_session.refresh(ticket)
     assert ticket.priority == Priority.URGENT and ticket.next_due_at < due
+
+
+def test_an_agent_with_nothing_of_their_own_starts_on_the_unassigned_view(tickets, make_user, agent, signed_in):
+    newcomer = signed_in(make_user(role=None, staff_role="agent", name="新客服"))
+    html = newcomer.get("/helpdesk").get_data(as_text=True)
+    assert re.search(r'view=unassigned"[^>]*aria-current="page"', html)
+    assert _numbers(html) == [tickets["late"].number, tickets["fresh"].number]
+    mine = signed_in(agent).get("/helpdesk").get_data(as_text=True)
+    assert _numbers(mine) == [tickets["mine"].number]
