@@ -15,14 +15,14 @@ from app.core import files
 from app.core.auth import current_company_id, get_scoped_or_404, has_role, role_required
 from app.core.errors import NotFound
 from app.core.forms import attempt
-from app.core.i18n import translated
 from app.core.htmx import is_htmx, render
+from app.core.i18n import translated
 from app.core.money import format_money
 from app.extensions import db
 from app.helpdesk import attachments, queries, services
 from app.helpdesk.forms import CloseForm, RateForm, ReplyForm, TicketForm
 from app.helpdesk.models import Attachment, Message, MessageKind, Ticket, TicketType
-from app.helpdesk.texts import BUYER_STATUS_LABELS, TYPE_LABELS
+from app.helpdesk.texts import BUYER_STATUS_LABELS, TYPE_LABELS, beijing
 
 bp = Blueprint("helpdesk", __name__)
 
@@ -46,9 +46,8 @@ def _order_choices(company_id: int, wanted: int | None) -> list[tuple[str, str]]
             found.insert(0, order_services.get(wanted, company_id))
         except NotFound:
             pass
-    label = "{} · {} · {:%Y-%m-%d}"
-    return [("", _("No order"))] + [(str(o.id), label.format(o.number, format_money(o.total_fen), o.created_at))
-                                    for o in found]
+    return [("", _("No order"))] + [(str(o.id), f"{o.number} · {format_money(o.total_fen)} · "
+                                                f"{beijing(o.created_at, '%Y-%m-%d')}") for o in found]
 
 
 @bp.get("/tickets")
