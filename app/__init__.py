@@ -26,6 +26,7 @@ DOMAINS = [
     "app.payments",
     "app.orders",
     "app.statements",
+    "app.helpdesk",
     "app.api",
 ]
 

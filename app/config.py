@@ -16,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Each domain that has settings of its own keeps them in `<domain>/settings.py` with a
 # `load()` (read the environment) and optionally a `problems(cfg)` (what is wrong with
 # them); `load()` below merges them, so there is one loader and one place they meet.
-DOMAIN_SETTINGS = ["app.notifications.settings"]
+DOMAIN_SETTINGS = ["app.notifications.settings", "app.helpdesk.settings"]
 
 
 class ConfigError(RuntimeError):

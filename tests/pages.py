@@ -249,3 +249,92 @@ def _payout_batch() -> list[str]:
     assert ids, "the demo data has no payout batch"
     return ([f"/finance/payouts/{i}" for i in ids] + [f"/finance/payouts/{ids[0]}/lines.csv",
                                                        f"/finance/payouts/{ids[0]}/bank-file.csv"])
+
+# --------------------------------------------------------------------------- helpdesk
+
+def _demo_tickets() -> list:
+    """The first demo company's tickets (one in each state; see app/helpdesk/seed.py)."""
+    from app.accounts.models import User
+    from app.helpdesk.models import Ticket
+
+    owner = db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0]))
+    found = list(db.session.scalars(select(Ticket).where(Ticket.company_id == owner.memberships[0].company_id)
+                                    .order_by(Ticket.id)))
+    assert {t.status.value for t in found} >= {"new", "open", "pending_customer", "resolved", "closed"}, \
+        "the demo data has no ticket in every state"
+    return found
+
+
+def _demo_attachment():
+    from app.helpdesk.models import Attachment
+
+    found = db.session.scalar(select(Attachment).where(Attachment.ticket_id.in_([t.id for t in _demo_tickets()]))
+                              .order_by(Attachment.id))
+    assert found is not None, "the demo tickets have no attachment"
+    return found
+
+
+@example("/tickets/<int:ticket_id>")
+def _ticket_pages() -> list[str]:
+    return [f"/tickets/{t.id}" for t in _demo_tickets()]
+
+
+@example("/helpdesk/tickets/<int:ticket_id>")
+def _agent_ticket_pages() -> list[str]:
+    from app.helpdesk.models import CannedReply
+
+    tickets = _demo_tickets()
+    canned = _first(CannedReply)
+    return [f"/helpdesk/tickets/{t.id}" for t in tickets] + [f"/helpdesk/tickets/{tickets[0].id}?canned={canned}"]
+
+
+@example("/tickets/<int:ticket_id>/conversation", "/helpdesk/tickets/<int:ticket_id>/conversation")
+def _conversations() -> list[str]:
+    ticket = _demo_tickets()[0].id
+    return [f"/tickets/{ticket}/conversation", f"/helpdesk/tickets/{ticket}/conversation"]
+
+
+@example("/tickets/<int:ticket_id>/attachments/<int:attachment_id>",
+         "/api/v1/tickets/<int:ticket_id>/attachments/<int:attachment_id>")
+def _attachments() -> list[str]:
+    item = _demo_attachment()
+    return [f"/tickets/{item.ticket_id}/attachments/{item.id}",
+            f"/api/v1/tickets/{item.ticket_id}/attachments/{item.id}"]
+
+
+@example("/helpdesk/tickets/<int:ticket_id>/orders/<int:order_id>")
+def _agent_order() -> list[str]:
+    ticket = next(t for t in _demo_tickets() if t.order_id)
+    return [f"/helpdesk/tickets/{ticket.id}/orders/{ticket.order_id}"]
+
+
+@example("/helpdesk")
+def _queue_views() -> list[str]:
+    return [f"/helpdesk?view={v}" for v in ("unassigned", "pending", "soon", "all")] + ["/helpdesk?view=all&q=面霜"]
+
+
+@example("/helpdesk/canned/<int:reply_id>/edit")
+def _canned_edit() -> list[str]:
+    from app.helpdesk.models import CannedReply
+
+    return [f"/helpdesk/canned/{_first(CannedReply)}/edit"]
+
+
+@example("/helpdesk/sla/policies/<int:policy_id>")
+def _policy_edit() -> list[str]:
+    from app.helpdesk.models import SlaPolicy
+
+    return [f"/helpdesk/sla/policies/{_first(SlaPolicy)}"]
+
+
+@example("/helpdesk/sla/calendars/<int:calendar_id>")
+def _calendar_edit() -> list[str]:
+    from app.helpdesk.models import Calendar
+
+    return [f"/helpdesk/sla/calendars/{ident}"
+            for ident in db.session.scalars(select(Calendar.id).order_by(Calendar.id))]
+
+
+@example("/api/v1/tickets/<int:ticket_id>")
+def _ticket_api() -> list[str]:
+    return [f"/api/v1/tickets/{_demo_tickets()[0].id}", "/api/v1/tickets/2147483647"]

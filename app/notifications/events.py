@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 OPTIONAL_CATEGORIES: dict[str, object] = {
     "orders": _l("Orders and deliveries"),
     "payments": _l("Payments, refunds and statements"),
-    "helpdesk": _l("Replies to my support tickets"),
+    "helpdesk": _l("Support tickets"),
 }
 ESSENTIAL_CATEGORIES = frozenset({"security", "account"})
 
@@ -85,6 +85,15 @@ EVENTS: dict[str, SmsEvent] = {e.name: e for e in [
     _event("ticket_replied", "helpdesk", ("ticket_no",),
            "您的工单{ticket_no}有新的回复，请登录平台查看。",
            "There is a new reply on your ticket {ticket_no}. Sign in to read it."),
+    _event("ticket_resolved", "helpdesk", ("ticket_no",),
+           "您的工单{ticket_no}已处理完毕。如仍有问题请直接回复，也欢迎登录平台为本次服务评分。",
+           "Your ticket {ticket_no} has been resolved. Reply if anything is still wrong, or sign in to rate the answer."),
+    _event("ticket_assigned", "helpdesk", ("ticket_no",),
+           "工单{ticket_no}已分配给您，请登录客服工作台处理。",
+           "Ticket {ticket_no} is assigned to you. Open the helpdesk to handle it."),
+    _event("ticket_sla_risk", "helpdesk", ("ticket_no", "due"),
+           "工单{ticket_no}将于{due}超出服务时限，请尽快处理。",
+           "Ticket {ticket_no} passes its service target at {due}. Please handle it now."),
     _event("statement_ready", "payments", ("period",),
            "您{period}的对账单已生成，请登录平台下载。",
            "Your statement for {period} is ready. Sign in to download it."),

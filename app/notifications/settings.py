@@ -35,6 +35,9 @@ DEFAULT_TEMPLATE_IDS: dict[str, str] = {
     "order_shipped.zh_CN": "2100015", "order_shipped.en": "2100016",
     "refund_failed.zh_CN": "2100017", "refund_failed.en": "2100018",
     "refund_rejected.zh_CN": "2100019", "refund_rejected.en": "2100020",
+    "ticket_resolved.zh_CN": "2101301", "ticket_resolved.en": "2101302",
+    "ticket_assigned.zh_CN": "2101303", "ticket_assigned.en": "2101304",
+    "ticket_sla_risk.zh_CN": "2101305", "ticket_sla_risk.en": "2101306",
 }
 
 
