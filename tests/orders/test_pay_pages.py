@@ -239,3 +239,18 @@ def test_an_order_past_paying_is_never_called_closed(signed_in, db_session, shop
     assert again.headers.get("HX-Redirect") == f"/orders/{order.id}"
     assert len(db_session.scalars(select(Attempt)).all()) == 1, "no prepay for an order that was paid"
 
+
+def test_without_notify_addresses_wechat_is_sent_the_portals_public_ones(signed_in, db_session, shop, buyer, wechat,
+                                                                         use_config, app):
+    """`make run` sets no WECHATPAY_NOTIFY_URL: WeChat still learns where to post, from PUBLIC_BASE_URL."""
+    from sandbox.wechatpay import orders as sandbox_orders
+
+    use_config(WECHATPAY_NOTIFY_URL=None, WECHATPAY_REFUND_NOTIFY_URL=None, PUBLIC_BASE_URL="https://shop.example.cn/")
+    app.extensions.pop("kj_gateway", None)
+    order = order_of(buyer, shop.cny_offer)
+    response = prepay(signed_in, order)
+    assert response.status_code == 200 and '<svg role="img"' in response.get_data(as_text=True)
+    attempt = db_session.scalar(select(Attempt))
+    at_wechat = sandbox_orders.get_order(wechat.sandbox, out_trade_no=attempt.out_trade_no)
+    assert at_wechat["notify_url"] == "https://shop.example.cn/payments/wechatpay/notify"
+    assert pay.get_gateway().refund_notify_url == "https://shop.example.cn/payments/wechatpay/refund-notify"
