@@ -197,3 +197,24 @@ def test_orders_past_payment_are_named_listed_filtered_and_exported(client, db_s
     assert export.status_code == 200
     rows = {row[0]: row[2] for row in csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff")))}
     assert rows[shipped.number] == "已发货" and rows[completed.number] == "已完成"
+
+
+def test_the_home_panel_costs_two_statements_and_keeps_an_older_unpaid_order(client, db_session, shop, buyer, login,
+                                                                             count_queries):
+    """The panel shows the five newest orders and those still waiting for payment, which
+    may be older than all five, in a fixed number of statements."""
+    waiting = order_of(buyer, shop)
+    newer = [order_of(buyer, shop) for _ in range(5)]
+    for order in newer:
+        assert services.cancel(order, buyer.id) == "closed"
+    db_session.flush()
+    login(client, buyer)
+    client.get("/")
+    with count_queries() as seen:
+        html = client.get("/").get_data(as_text=True)
+    awaiting = re.search(r'data-panel="awaiting".*?</ul>', html, re.S).group()
+    recent = re.search(r'data-panel="recent".*?</ul>', html, re.S).group()
+    assert waiting.number in awaiting and all(o.number not in awaiting for o in newer)
+    assert all(o.number in recent for o in newer) and waiting.number not in recent
+    assert "王小明：已用 ¥100.00" in html, "the unpaid order holds its share of the year"
+    assert len(seen) == 3, "the signed-in user, the orders, the consignee with the year's purchases:\n" + "\n".join(seen)
