@@ -174,8 +174,9 @@ def home_panel(user) -> dict | None:
     newest = select(Order.id).where(Order.company_id == company_id).order_by(Order.id.desc()).limit(HOME_ORDERS)
     unpaid = newest.where(Order.state == OrderState.PENDING_PAYMENT, Order.expires_at > now)
     # One statement for both lists: an order waiting for payment may be older than the newest five.
-    shown = list(db.session.scalars(select(Order).where(Order.id.in_(union_all(newest, unpaid)))
-                                    .order_by(Order.id.desc())))
+    # Each limited part is a subquery of its own, as SQLite (the development database) wants.
+    ids = union_all(*(select(part.subquery().c.id) for part in (newest, unpaid)))
+    shown = list(db.session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id.desc())))
     awaiting = [o for o in shown if o.state == OrderState.PENDING_PAYMENT and o.expires_at > now]
     consignee, used = default_with_year(user.id, catalog.today(), now)
     return {"awaiting": awaiting, "recent": shown[:HOME_ORDERS], "consignee": consignee,
