@@ -96,39 +96,53 @@ def procfile_web_command(port: int, app: str = "wsgi:app", workers: int | None =
 
 
 @contextmanager
-def gunicorn(app: str = "wsgi:app", workers: int | None = None, threads: int | None = None) -> Iterator[str]:
-    """A gunicorn serving `app` on the bench database; yields its base URL once a worker
-    answers. Its log is printed when the block fails."""
-    port = free_port()
+def running(name: str, command: list[str], env: dict[str, str], ready_url: str | None = None) -> Iterator[None]:
+    """`command` running in a session of its own until the block ends (then stopped, with its
+    children), once `ready_url` answers with any status. Its output is shown if the block fails."""
     log = tempfile.TemporaryFile()
-    command = procfile_web_command(port, app, workers, threads)
-    # gunicorn's control socket has one default path per user: two servers at once (ours, or
-    # anyone's on this machine) would take it from each other.
-    command[1:1] = ["--no-control-socket"]
-    proc = subprocess.Popen(command, cwd=ROOT, env=bench_env(),
-                            stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        for _ in range(300):  # until a worker answers (any status): the app is imported
+        for _ in range(300):
             try:
-                urllib.request.urlopen(url + "/hello", timeout=1).close()
+                if ready_url is not None:
+                    urllib.request.urlopen(ready_url, timeout=1).close()
                 break
             except urllib.error.HTTPError:
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn {app} exited with {proc.returncode}")
+                    raise RuntimeError(f"{name} exited with {proc.returncode}")
                 time.sleep(0.05)
-        yield url
+        yield
     except BaseException:
         log.seek(0)
-        sys.stderr.write(f"--- gunicorn {app} log (last 3,000 characters):\n")
+        sys.stderr.write(f"--- {name} log (last 3,000 characters):\n")
         sys.stderr.write(log.read().decode(errors="replace")[-3000:])
         raise
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:  # a worker still holding a kept-alive connection
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
         log.close()
+
+
+@contextmanager
+def gunicorn(app: str = "wsgi:app", workers: int | None = None, threads: int | None = None,
+             port: int | None = None, **env: str) -> Iterator[str]:
+    """A gunicorn serving `app` on the bench database (on `port`, else a free one, with `env`
+    added to its environment); yields its base URL once a worker answers (the app is
+    imported). Its log is printed when the block fails."""
+    port = port or free_port()
+    command = procfile_web_command(port, app, workers, threads)
+    # gunicorn's control socket has one default path per user: two servers at once (ours, or
+    # anyone's on this machine) would take it from each other.
+    command[1:1] = ["--no-control-socket"]
+    url = f"http://127.0.0.1:{port}"
+    with running(f"gunicorn {app}", command, bench_env(**env), url + "/hello"):
+        yield url
 
 
 def wrk(url: str, duration: str, cookie: str | None = None, connections: int = 16, threads: int = 2) -> float:

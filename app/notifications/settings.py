@@ -56,8 +56,6 @@ def load() -> dict[str, object]:
         "SMS_TIMEOUT_SECONDS": env_int("SMS_TIMEOUT_SECONDS", 10),
         # Delay before each retry of a retryable error; its length is the number of retries.
         "SMS_RETRY_DELAYS": [int(s) for s in (env("SMS_RETRY_DELAYS", "10,60,300,1800") or "").split(",") if s],
-        # A queued message this far past due was never picked up (Redis was down): re-enqueue.
-        "SMS_SWEEP_GRACE_SECONDS": env_int("SMS_SWEEP_GRACE_SECONDS", 60),
         # A message "sending" this long means its worker died mid-send.
         "SMS_SENDING_TIMEOUT_SECONDS": env_int("SMS_SENDING_TIMEOUT_SECONDS", 600),
         "SMS_CODE_TTL_SECONDS": env_int("SMS_CODE_TTL_SECONDS", 300),
@@ -65,7 +63,6 @@ def load() -> dict[str, object]:
         "SMS_CODE_LIMITS_PER_PHONE": env("SMS_CODE_LIMITS_PER_PHONE", "1/minute;5/hour;10/day"),
         "SMS_CODE_LIMITS_PER_IP": env("SMS_CODE_LIMITS_PER_IP", "10/minute;30/hour;100/day"),
         "SMS_OUTBOX_PAGE": env_bool("SMS_OUTBOX_PAGE", not production),
-        "SMS_SWEEP_INTERVAL": env_int("SMS_SWEEP_INTERVAL", 60),
     }
     for name, default in TENCENT_DEV_DEFAULTS.items():
         cfg[name] = env(name, None if production else default)

@@ -72,18 +72,34 @@ def _beijing_year(day: date) -> tuple[datetime, datetime]:
             datetime.combine(date(day.year + 1, 1, 1), time(), china))
 
 
-def retail_used_fen(id_hash: str, today: date, now: datetime | None = None) -> int:
-    """What this person bought through cross-border retail this (Beijing) year, in fen of
-    dutiable value: paid orders less what was refunded of them, and unpaid ones still open
-    (they hold their share)."""
-    now = now or utcnow()
+def _retail_used(id_hash, today: date, now: datetime):
+    """The statement that adds up a person's cross-border retail year; `id_hash` is a value,
+    or a column to correlate with."""
     start, end = _beijing_year(today)
     paid = (Order.state != OrderState.PENDING_PAYMENT) & (Order.state != OrderState.CLOSED) \
         & (Order.paid_at >= start) & (Order.paid_at < end)
     holding = (Order.state == OrderState.PENDING_PAYMENT) & (Order.expires_at > now)
-    total = db.session.scalar(select(func.coalesce(func.sum(Order.dutiable_fen - Order.refunded_dutiable_fen), 0)).where(
-        Order.consignee_id_hash == id_hash, Order.regime == "retail", paid | holding))
-    return int(total or 0)
+    return select(func.coalesce(func.sum(Order.dutiable_fen - Order.refunded_dutiable_fen), 0)).where(
+        Order.consignee_id_hash == id_hash, Order.regime == "retail", paid | holding)
+
+
+def retail_used_fen(id_hash: str, today: date, now: datetime | None = None) -> int:
+    """What this person bought through cross-border retail this (Beijing) year, in fen of
+    dutiable value: paid orders less what was refunded of them, and unpaid ones still open
+    (they hold their share)."""
+    return int(db.session.scalar(_retail_used(id_hash, today, now or utcnow())) or 0)
+
+
+def default_with_year(user_id: int, today: date, now: datetime | None = None) -> tuple[Consignee | None, int | None]:
+    """The user's default consignee and what that person bought through cross-border retail
+    this year (None without an identity number), in one statement."""
+    used = _retail_used(Consignee.id_hash, today, now or utcnow()).scalar_subquery()
+    row = db.session.execute(select(Consignee, used).where(Consignee.user_id == user_id,
+                                                           Consignee.is_default.is_(True))).first()
+    if row is None:
+        return None, None
+    consignee, fen = row
+    return consignee, int(fen or 0) if consignee.id_hash else None
 
 
 def masked_phone(phone: str) -> str:

@@ -20,7 +20,7 @@ from app.orders.models import OrderState
 from app.orders.texts import REGIME_LABELS, STATE_LABELS
 from app.orders.views import BUYERS, READERS, bp, can_buy, new_token, place
 
-STATES = (OrderState.PENDING_PAYMENT, OrderState.PAID, OrderState.CLOSED)
+STATES = tuple(OrderState)
 
 
 def _locale() -> str:

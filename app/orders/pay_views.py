@@ -34,6 +34,11 @@ def _no_store(response):
     return response
 
 
+def _was_paid(order: Order) -> bool:
+    """Paid, and perhaps shipped, completed or refunded since: nothing left to pay."""
+    return order.state not in (OrderState.PENDING_PAYMENT, OrderState.CLOSED)
+
+
 def _to_order(order: Order):
     return redirect(url_for("orders.order", order_id=order.id), 303)
 
@@ -66,7 +71,7 @@ def _pay_page(order: Order, way, prepared: paying.Prepared | None = None, proble
 @role_required(*READERS)
 def pay(order_id: int):
     order = _order(order_id)
-    if order.state == OrderState.PAID:
+    if _was_paid(order):
         return _to_order(order)
     way = paying.trade_type_for(request.user_agent.string)
     if order.state == OrderState.PENDING_PAYMENT and _needs_openid(way):
@@ -79,7 +84,7 @@ def pay(order_id: int):
 def prepay(order_id: int):
     """The QR code, the JSAPI button or the H5 link for this browser (a fragment for htmx)."""
     order = _order(order_id)
-    if order.state == OrderState.PAID:
+    if _was_paid(order):
         return redirect_htmx(url_for("orders.order", order_id=order.id))
     way = paying.trade_type_for(request.user_agent.string)
     if _needs_openid(way):
@@ -99,7 +104,7 @@ def prepay(order_id: int):
 def status(order_id: int):
     """Our own word on the payment, polled by the payment page; paid: on to the order page."""
     order = _order(order_id)
-    if order.state == OrderState.PAID:
+    if _was_paid(order):
         return redirect_htmx(url_for("orders.order", order_id=order.id))
     if not is_htmx():
         return redirect(url_for("orders.pay", order_id=order.id), 303)
@@ -112,7 +117,7 @@ def status(order_id: int):
 def pay_return(order_id: int):
     """Where WeChat's H5 cashier sends the payer back: not known yet until our status says paid."""
     order = _order(order_id)
-    if order.state == OrderState.PAID:
+    if _was_paid(order):
         return _to_order(order)
     return _no_store(render("orders/pay_return.html", order=order,
                             closing=services.charge_of(order).closing_since is not None))

@@ -10,15 +10,16 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, union_all
 from sqlalchemy.orm import selectinload
 
 from app import catalog, payments
 from app.accounts.models import User
 from app.core import audit, numbers
+from app.core.models import utcnow
 from app.extensions import db
 from app.orders import services
-from app.orders.consignees import default_consignee, retail_used_fen
+from app.orders.consignees import default_with_year
 from app.orders.models import Order, OrderState
 from app.orders.texts import STATE_LABELS
 
@@ -160,15 +161,23 @@ def payments_of(order: Order) -> list[payments.Payment]:
 
 # --- the home page ----------------------------------------------------------------------------
 
+HOME_ORDERS = 5
+
+
 def home_panel(user) -> dict | None:
     """What needs the buyer now: orders waiting for payment, recent orders, and the default
     consignee's cross-border retail purchases this year against the yearly limit."""
     company_id = getattr(user, "company_id", None)
     if company_id is None:
         return None
-    recent = list(db.session.scalars(select(Order).where(Order.company_id == company_id)
-                                     .order_by(Order.id.desc()).limit(5)))
-    consignee = default_consignee(user.id)
-    used = retail_used_fen(consignee.id_hash, catalog.today()) if consignee and consignee.id_hash else None
-    return {"awaiting": services.awaiting_payment(company_id), "recent": recent, "consignee": consignee,
+    now = utcnow()
+    newest = select(Order.id).where(Order.company_id == company_id).order_by(Order.id.desc()).limit(HOME_ORDERS)
+    unpaid = newest.where(Order.state == OrderState.PENDING_PAYMENT, Order.expires_at > now)
+    # One statement for both lists: an order waiting for payment may be older than the newest five.
+    # Each limited part is a subquery of its own, as SQLite (the development database) wants.
+    ids = union_all(*(select(part.subquery().c.id) for part in (newest, unpaid)))
+    shown = list(db.session.scalars(select(Order).where(Order.id.in_(ids)).order_by(Order.id.desc())))
+    awaiting = [o for o in shown if o.state == OrderState.PENDING_PAYMENT and o.expires_at > now]
+    consignee, used = default_with_year(user.id, catalog.today(), now)
+    return {"awaiting": awaiting, "recent": shown[:HOME_ORDERS], "consignee": consignee,
             "used_fen": used, "annual_limit_fen": catalog.RETAIL_ANNUAL_LIMIT_FEN, "labels": STATE_LABELS}

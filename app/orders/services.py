@@ -292,13 +292,6 @@ def register_payments(app) -> None:
 
 # --- lists -----------------------------------------------------------------------------------
 
-def awaiting_payment(company_id: int, limit: int = 5, now: datetime | None = None) -> list[Order]:
-    now = now or utcnow()
-    return list(db.session.scalars(select(Order).where(
-        Order.company_id == company_id, Order.state == OrderState.PENDING_PAYMENT, Order.expires_at > now)
-        .order_by(Order.id.desc()).limit(limit)))
-
-
 def count_by_state(company_id: int) -> dict[str, int]:
     return dict(db.session.execute(select(Order.state, func.count()).where(Order.company_id == company_id)
                                    .group_by(Order.state)).all())

@@ -64,7 +64,13 @@ def get_gateway() -> gw.PaymentGateway:
     app = current_app._get_current_object()
     found = app.extensions.get("kj_gateway")
     if found is None:
-        found = app.extensions["kj_gateway"] = gateway_from_config({**app.config, "INSTANCE_PATH": app.instance_path})
+        from app.core.security import public_url
+
+        # Unless configured, WeChat posts its notifies to our own routes on PUBLIC_BASE_URL.
+        urls = {name: app.config.get(name) or public_url(endpoint) for name, endpoint in (
+            ("WECHATPAY_NOTIFY_URL", "payments.payment_notify"), ("WECHATPAY_REFUND_NOTIFY_URL", "payments.refund_notify"))}
+        found = app.extensions["kj_gateway"] = gateway_from_config({**app.config, "INSTANCE_PATH": app.instance_path,
+                                                                    **urls})
     return found
 
 

@@ -115,3 +115,42 @@ def test_a_cell_too_long_for_the_parser_is_reported_on_its_row(client, make_user
     client.post("/language", data={"language": "zh_CN", "next": "/"})
     html = client.get(f"/ops/catalog/imports/{job.id}").get_data(as_text=True)
     assert "此行有单元格超过 131,072 个字符" in html
+
+
+# --- Redis down while a price list is uploaded ---------------------------------------------------
+
+def test_an_upload_while_redis_is_down_is_accepted_and_imported_once_it_is_back(ops_client, catalog, db_session,
+                                                                                use_config, throwaway_redis, app):
+    from datetime import timedelta
+
+    from redis import Redis
+    from rq import Queue
+    from sqlalchemy import update
+
+    from app.catalog.jobs import import_key
+    from app.core import jobs
+    from app.core.jobs import Intent, IntentStatus
+    from app.core.models import utcnow
+
+    s = catalog.comparison_scenario()
+    ny, gtin = s["suppliers"][1], s["product"].gtin
+    redis = throwaway_redis()
+    redis.stop()
+    use_config(REDIS_URL=redis.url)
+    r = upload(ops_client, ny.id, HEADER + f"DOWN-1,{gtin},12.00,10,5,1,retail,\n")
+    assert r.status_code == 303, "accepted: nobody is told to upload again"
+    waiting = ops_client.get(r.headers["Location"])
+    assert waiting.status_code == 200 and "Waiting for a worker" in waiting.get_data(as_text=True)
+    job = db_session.scalar(select(PriceListImport).order_by(PriceListImport.id.desc()))
+    assert job.status is ImportStatus.QUEUED and jobs.status_of(import_key(job.id)) == IntentStatus.PENDING
+
+    redis.start()
+    db_session.execute(update(Intent).where(Intent.key == import_key(job.id))
+                       .values(run_after=utcnow() - timedelta(minutes=2)))
+    queue = Queue(app.config["RQ_QUEUE"], connection=Redis.from_url(redis.url))
+    assert jobs.sweep() == 1 and len(queue) == 1
+    run_worker(queue)
+    db_session.refresh(job)
+    assert job.status is ImportStatus.DONE and job.created_count == 1
+    assert db_session.scalar(select(func.count(Offer.id)).where(Offer.supplier_sku == "DOWN-1")) == 1
+    assert jobs.sweep() == 0, "imported once: nothing left to sweep"

@@ -162,3 +162,59 @@ def test_another_companys_order_is_not_found_on_every_address(client, db_session
     db_session.refresh(order)
     assert order.state == OrderState.PENDING_PAYMENT
     assert db_session.scalar(select(func.count()).select_from(Order)) == 1
+
+
+def test_orders_past_payment_are_named_listed_filtered_and_exported(client, db_session, shop, buyer, login, wechat,
+                                                                    make_user):
+    """Shipped and completed orders (and refunded ones) have words of their own on every page,
+    a place in the state filter, and a row in the CSV."""
+    from app.orders import aftersale
+    from app.orders.texts import STATE_LABELS
+
+    assert set(STATE_LABELS) == {s.value for s in OrderState}, "every state has its words"
+    ops = make_user(role=None, staff_role="ops")
+    shipped, completed = order_of(buyer, shop, offer=shop.general_offer), order_of(buyer, shop, offer=shop.general_offer)
+    for order in (shipped, completed):
+        attempt = prepay(services.charge_of(order), TradeType.NATIVE, client_ip="203.0.113.7")
+        wechat.control("POST", "_sandbox/pay", json={"code_url": attempt.code_url})
+        pay.query(attempt, "poll")
+        aftersale.ship(order, [line.id for line in order.lines], carrier="顺丰", tracking_no="SF300", actor_id=ops.id)
+    aftersale.deliver(completed, [line.id for line in completed.lines], actor_id=ops.id)
+    assert (shipped.state, completed.state) == (OrderState.SHIPPED, OrderState.COMPLETED)
+    login(client, buyer)
+
+    page = client.get("/orders").get_data(as_text=True)
+    assert '<span class="state state-shipped">已发货</span>' in page
+    assert '<span class="state state-completed">已完成</span>' in page
+    for state in ("shipped", "completed", "refunded"):
+        assert f'<option value="{state}"' in page, f"the filter offers {state}"
+    only = client.get("/orders?state=shipped").get_data(as_text=True)
+    assert shipped.number in only and completed.number not in only
+    assert "已发货" in client.get(f"/orders/{shipped.id}").get_data(as_text=True)
+    assert "已完成" in client.get("/").get_data(as_text=True), "the home panel names it too"
+
+    export = client.get("/orders.csv")
+    assert export.status_code == 200
+    rows = {row[0]: row[2] for row in csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff")))}
+    assert rows[shipped.number] == "已发货" and rows[completed.number] == "已完成"
+
+
+def test_the_home_panel_costs_two_statements_and_keeps_an_older_unpaid_order(client, db_session, shop, buyer, login,
+                                                                             count_queries):
+    """The panel shows the five newest orders and those still waiting for payment, which
+    may be older than all five, in a fixed number of statements."""
+    waiting = order_of(buyer, shop)
+    newer = [order_of(buyer, shop) for _ in range(5)]
+    for order in newer:
+        assert services.cancel(order, buyer.id) == "closed"
+    db_session.flush()
+    login(client, buyer)
+    client.get("/")
+    with count_queries() as seen:
+        html = client.get("/").get_data(as_text=True)
+    awaiting = re.search(r'data-panel="awaiting".*?</ul>', html, re.S).group()
+    recent = re.search(r'data-panel="recent".*?</ul>', html, re.S).group()
+    assert waiting.number in awaiting and all(o.number not in awaiting for o in newer)
+    assert all(o.number in recent for o in newer) and waiting.number not in recent
+    assert "王小明：已用 ¥100.00" in html, "the unpaid order holds its share of the year"
+    assert len(seen) == 3, "the signed-in user, the orders, the consignee with the year's purchases:\n" + "\n".join(seen)

@@ -216,3 +216,41 @@ def test_general_trade_offers_say_the_taxes_are_in_full(signed_in, shop, buyer):
     # $20.00 × 2 at 7.00 = ¥280.00; VAT 13 % in full
     assert 'data-regime="general"' in notice and "一般贸易" in notice and "¥36.40" in notice
     assert "data-quota" not in notice
+
+
+def test_an_order_past_paying_is_never_called_closed(signed_in, db_session, shop, buyer, wechat, make_user):
+    """Shipped, completed or refunded orders were paid: their payment page and status lead
+    to the order, never to "the time to pay is over, so it was closed"."""
+    from app.orders import aftersale
+
+    order = order_of(buyer, shop.general_offer)
+    prepay(signed_in, order)
+    attempt = db_session.scalar(select(Attempt))
+    wechat.control("POST", "_sandbox/pay", json={"code_url": attempt.code_url})
+    pay.query(attempt, "poll")
+    ops = make_user(role=None, staff_role="ops")
+    aftersale.ship(order, [line.id for line in order.lines], carrier="顺丰", tracking_no="SF200", actor_id=ops.id)
+    assert order.state == OrderState.SHIPPED
+    assert signed_in.get(f"/orders/{order.id}/pay").headers.get("Location") == f"/orders/{order.id}"
+    status = signed_in.get(f"/orders/{order.id}/status", headers={"HX-Request": "true"})
+    assert status.headers.get("HX-Redirect") == f"/orders/{order.id}"
+    assert signed_in.get(f"/orders/{order.id}/pay/return").headers.get("Location") == f"/orders/{order.id}"
+    again = prepay(signed_in, order)
+    assert again.headers.get("HX-Redirect") == f"/orders/{order.id}"
+    assert len(db_session.scalars(select(Attempt)).all()) == 1, "no prepay for an order that was paid"
+
+
+def test_without_notify_addresses_wechat_is_sent_the_portals_public_ones(signed_in, db_session, shop, buyer, wechat,
+                                                                         use_config, app):
+    """`make run` sets no WECHATPAY_NOTIFY_URL: WeChat still learns where to post, from PUBLIC_BASE_URL."""
+    from sandbox.wechatpay import orders as sandbox_orders
+
+    use_config(WECHATPAY_NOTIFY_URL=None, WECHATPAY_REFUND_NOTIFY_URL=None, PUBLIC_BASE_URL="https://shop.example.cn/")
+    app.extensions.pop("kj_gateway", None)
+    order = order_of(buyer, shop.cny_offer)
+    response = prepay(signed_in, order)
+    assert response.status_code == 200 and '<svg role="img"' in response.get_data(as_text=True)
+    attempt = db_session.scalar(select(Attempt))
+    at_wechat = sandbox_orders.get_order(wechat.sandbox, out_trade_no=attempt.out_trade_no)
+    assert at_wechat["notify_url"] == "https://shop.example.cn/payments/wechatpay/notify"
+    assert pay.get_gateway().refund_notify_url == "https://shop.example.cn/payments/wechatpay/refund-notify"

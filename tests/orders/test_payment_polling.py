@@ -232,3 +232,28 @@ def test_redis_down_while_a_buyer_orders_and_wechat_notifies(app, committed, use
     db.session.expire_all()
     assert db.session.get(SmsMessage, sms.id).status == SmsStatus.SENT, log
     assert len(pay.payments_of(attempt.charge_id)) == 1
+
+
+def test_polling_lost_for_good_is_resumed_by_the_periodic_sweep_and_pays_once(app, db_session, shop, buyer, wechat):
+    from app.payments.jobs import resume_polling
+
+    wechat.control("POST", "_sandbox/faults", json={"notify": "drop"})
+    order = services.create(buyer, buyer.company_id, [(shop.cny_offer.id, 1)])
+    attempt = prepay(services.charge_of(order), TradeType.NATIVE, client_ip="203.0.113.7")
+    recent = prepay(services.charge_of(services.create(buyer, buyer.company_id, [(shop.cny_offer.id, 1)])),
+                    TradeType.NATIVE, client_ip="203.0.113.7")
+    _pay_on_phone(wechat, attempt)
+    # Its polls failed on every try (dead) and nothing has asked WeChat for ten minutes.
+    db_session.execute(update(Intent).where(Intent.key.like(f"poll:{attempt.id}:%")).values(status=IntentStatus.DEAD))
+    db_session.execute(update(Attempt).where(Attempt.id == attempt.id)
+                       .values(created_at=utcnow() - timedelta(minutes=10)))
+    db_session.expire_all()
+    assert resume_polling() == 1, "the attempt polled a moment ago is left alone"
+    assert resume_polling() == 1
+    resumed = db_session.scalars(select(Intent).where(Intent.key.like(f"poll:{attempt.id}:resume:%"))).all()
+    assert len(resumed) == 1, "run twice in a minute, it promises one poll"
+    assert not db_session.scalars(select(Intent).where(Intent.key.like(f"poll:{recent.id}:resume:%"))).all()
+    assert _run(resumed[0].key) == "done"
+    db_session.refresh(order)
+    assert order.state == OrderState.PAID and len(pay.payments_of(attempt.charge_id)) == 1
+    assert resume_polling() == 0, "a paid attempt is not polled again"
