@@ -61,10 +61,14 @@ def request(company_id: int, start: date, end: date, *, user: Any | None = None)
     statement (a double click makes one). Raises DomainError for a range that cannot be
     a statement and when the company has MAX_WAITING statements waiting already.
     """
+    from app.accounts.models import Company
+
     period = check_period(start, end)
+    # One request of a company at a time: two clicks that race both see the other's statement.
+    db.session.scalar(select(Company.id).where(Company.id == company_id).with_for_update())
     waiting = list(db.session.scalars(select(Statement).where(
         Statement.company_id == company_id,
-        Statement.status.in_([StatementStatus.REQUESTED, StatementStatus.BUILDING])).with_for_update()))
+        Statement.status.in_([StatementStatus.REQUESTED, StatementStatus.BUILDING]))))
     for found in waiting:
         if (found.period_start, found.period_end, found.month) == (period.start, period.end, None):
             return found

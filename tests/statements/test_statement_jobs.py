@@ -8,7 +8,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.core.jobs import Intent
 from app.core.models import utcnow
@@ -156,3 +156,32 @@ def test_a_real_worker_builds_the_statement_from_redis(app, committed, queue_nam
 
     assert hashlib.sha256(files.read(built.pdf_key)).hexdigest() == built.pdf_sha256
     assert files.read(built.csv_key, built.csv_sha256).startswith("\ufeff".encode())
+
+
+def test_two_requests_for_one_range_at_the_same_moment_make_one_statement(app, committed, queue_name):
+    import threading
+
+    from app.accounts.models import User
+    from app.core.db import unit
+
+    company = committed.company()
+    user_id = committed.user(role="finance", company=company).id
+    company_id = company.id
+    db.session.commit()
+    month = month_before_last()
+    made, barrier = [], threading.Barrier(2)
+
+    def ask() -> None:
+        with app.app_context():
+            barrier.wait()
+            with unit():
+                made.append(statement_service.request(company_id, month.start, month.end,
+                                                      user=db.session.get(User, user_id)).id)
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(made) == 2 and len(set(made)) == 1, made
+    assert db.session.scalar(select(func.count()).select_from(Statement)) == 1
