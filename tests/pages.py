@@ -338,3 +338,52 @@ def _calendar_edit() -> list[str]:
 @example("/api/v1/tickets/<int:ticket_id>")
 def _ticket_api() -> list[str]:
     return [f"/api/v1/tickets/{_demo_tickets()[0].id}", "/api/v1/tickets/2147483647"]
+
+# --------------------------------------------------------------------------- statements
+
+def _demo_statements() -> list[int]:
+    """The demo company's ready statement (seeded), and one waiting and one failed beside
+    it, so that every state of the page is visited; other accounts see 404 there."""
+    from app.accounts.models import User
+    from app.statements.statement_models import Statement, StatementStatus
+
+    owner = db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0]))
+    company_id = owner.memberships[0].company_id
+    ready = db.session.scalar(select(Statement.id).where(Statement.company_id == company_id,
+                                                         Statement.status == StatementStatus.READY).order_by(Statement.id))
+    assert ready is not None, "the demo data has no ready statement (app/statements/statement_seed.py)"
+    ids = [ready]
+    for status, phase in ((StatementStatus.BUILDING, "pdf"), (StatementStatus.FAILED, None)):
+        found = db.session.scalar(select(Statement.id).where(Statement.company_id == company_id,
+                                                             Statement.status == status).order_by(Statement.id))
+        if found is None:
+            row = Statement(company_id=company_id, period_start=db.session.get(Statement, ready).period_start,
+                            period_end=db.session.get(Statement, ready).period_end, status=status, phase=phase,
+                            error="build_failed" if status == StatementStatus.FAILED else None)
+            db.session.add(row)
+            db.session.flush()
+            found = row.id
+        ids.append(found)
+    return ids
+
+
+@example("/statements/<int:statement_id>")
+def _statement_pages() -> list[str]:
+    return [f"/statements/{i}" for i in _demo_statements()]
+
+
+@example("/statements/<int:statement_id>/status")
+def _statement_status() -> list[str]:
+    return [f"/statements/{_demo_statements()[1]}/status"]
+
+
+@example("/statements/<int:statement_id>.<any(pdf, csv):kind>")
+def _statement_files() -> list[str]:
+    ready = _demo_statements()[0]
+    return [f"/statements/{ready}.pdf", f"/statements/{ready}.csv"]
+
+
+@example("/api/v1/statements/<int:statement_id>.<any(pdf, csv):kind>")
+def _statement_api_files() -> list[str]:
+    ready = _demo_statements()[0]
+    return [f"/api/v1/statements/{ready}.pdf", f"/api/v1/statements/{ready}.csv"]

@@ -4,25 +4,33 @@ Other domains use:
     post(event_key, kind, [Line(...)], ...)   one balanced entry per event, idempotent
     Line(code, amount_fen, party_type, party_id)
     balance(code, ...), balances(), entries_for_order(order_id), entry(event_key), trial_balance()
-    reversal(entry, amount, against)     lines taking an amount back out of an entry's credits
-    CLEARING, SUPPLIER_PAYABLE, TAX_HELD, COMMISSION, REFUNDS_DUE, WECHAT_FEES, BANK   the accounts
+    reversal(entry, amount, against, party=)   lines taking an amount back out of an entry's credits
+    CLEARING, SUPPLIER_PAYABLE, TAX_HELD, COMMISSION, REFUNDS_DUE, WECHAT_FEES, BANK, CUSTOMER   the accounts
+    customer(company_id, amount)         a posting to a buyer company's account (party COMPANY)
+    TAX_KINDS                            the party types TAX_HELD is kept by (vat, consumption_tax, tariff)
+    models: JournalEntry, Posting, LedgerAccount   for read-only queries (statements, finance pages)
 """
 from __future__ import annotations
 
 from flask import Flask
 
+from app.ledger.models import JournalEntry, LedgerAccount, Posting
 from app.ledger.services import (
     BANK,
     CLEARING,
     COMMISSION,
+    COMPANY,
+    CUSTOMER,
     REFUNDS_DUE,
     SUPPLIER_PAYABLE,
     TAX_HELD,
+    TAX_KINDS,
     WECHAT_FEES,
     Line,
     Unbalanced,
     balance,
     balances,
+    customer,
     entries_for_order,
     entry,
     post,
@@ -30,8 +38,9 @@ from app.ledger.services import (
     trial_balance,
 )
 
-__all__ = ["BANK", "CLEARING", "COMMISSION", "REFUNDS_DUE", "SUPPLIER_PAYABLE", "TAX_HELD", "WECHAT_FEES", "Line", "Unbalanced",
-           "balance", "balances", "entries_for_order", "entry", "post", "register", "reversal", "trial_balance"]
+__all__ = ["BANK", "CLEARING", "COMMISSION", "COMPANY", "CUSTOMER", "REFUNDS_DUE", "SUPPLIER_PAYABLE", "TAX_HELD",
+           "TAX_KINDS", "WECHAT_FEES", "JournalEntry", "LedgerAccount", "Line", "Posting", "Unbalanced", "balance",
+           "balances", "customer", "entries_for_order", "entry", "post", "register", "reversal", "trial_balance"]
 
 
 def register(app: Flask) -> None:

@@ -16,9 +16,16 @@ CLEARING = "wechat_clearing"          # asset: money WeChat Pay holds for us unt
 SUPPLIER_PAYABLE = "supplier_payable"  # liability, per supplier: goods, shipping, insurance less commission
 TAX_HELD = "customs_tax_held"          # liability: import taxes collected for customs
 COMMISSION = "commission_revenue"      # revenue: the platform's commission
-REFUNDS_DUE = "refunds_due"           # liability: money received that goes back to the payer
+REFUNDS_DUE = "refunds_due"           # liability: money going back to a payer whose charge was booked before CUSTOMER existed
 WECHAT_FEES = "wechat_fee_expense"    # expense: WeChat Pay's fee per trade (less the fee returned on refunds)
 BANK = "bank"                          # asset: the platform's bank account (WeChat settles to it, payouts leave it)
+# Asset, one per buyer company (party "company"): a debit balance is what the company owes
+# for orders charged and not yet paid, a credit balance what it is owed back (a refund
+# promised and not yet sent, a payment made twice). A statement is this account's history.
+CUSTOMER = "customer"
+COMPANY = "company"
+# TAX_HELD is kept per tax (its party type names it), so that each tax can be totalled.
+TAX_KINDS = ("vat", "consumption_tax", "tariff")
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,11 @@ class Line:
     amount_fen: int                    # positive debit, negative credit
     party_type: str = ""
     party_id: int = 0
+
+
+def customer(company_id: int, amount_fen: int) -> Line:
+    """A posting to a buyer company's own account (positive: it owes more)."""
+    return Line(CUSTOMER, amount_fen, COMPANY, company_id)
 
 
 class Unbalanced(ValueError):
@@ -125,7 +137,7 @@ def entry(event_key: str) -> JournalEntry | None:
 
 
 def reversal(original: JournalEntry, amount_fen: int, against: str,
-             basis: Sequence[Line] = ()) -> list[Line]:
+             basis: Sequence[Line] = (), *, party: tuple[str, int] = ("", 0)) -> list[Line]:
     """Lines that take `amount_fen` back out of what `original` credited; post them with
     ``reverses=original``.
 
@@ -135,7 +147,8 @@ def reversal(original: JournalEntry, amount_fen: int, against: str,
     is ever reversed past its credit. `basis` (credit lines as they were booked for a part
     of the original, such as one order line) says whom to take it from first; what the
     basis does not cover is spread over everything still owed, in proportion (largest
-    remainder). `against` is credited the whole: the money is now owed to someone else.
+    remainder). `against` (of `party`) is credited the whole: the money is now owed to
+    someone else.
     """
     from app.core.money import allocate
 
@@ -163,7 +176,7 @@ def reversal(original: JournalEntry, amount_fen: int, against: str,
         for key, share in zip(keys, allocate(rest, [left[k] - take[k] for k in keys])):
             take[key] += share
     lines = [Line(code, share, party_type, party_id) for (code, party_type, party_id), share in take.items()]
-    return lines + [Line(against, -amount_fen)]
+    return lines + [Line(against, -amount_fen, *party)]
 
 
 def _credits(entry: JournalEntry) -> dict[tuple[str, str, int], int]:

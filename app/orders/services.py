@@ -254,26 +254,36 @@ def _on_paid(order_id: int, paid: payments.Paid) -> None:
 
 
 def _book_payment(order: Order, paid: payments.Paid) -> None:
-    """Clearing takes the money; each supplier is owed its goods, shipping and insurance less
-    commission; taxes are held for customs; the commission is the platform's revenue."""
-    lines = [ledger.Line(ledger.CLEARING, paid.amount_fen)] + credits_for(order.lines)
-    ledger.post(f"payment:{paid.transaction_id}", "payment", lines, memo=f"order {order.number}",
-                order_id=order.id, company_id=order.company_id, at=paid.paid_at)
+    """Two entries, each once by its event: the charge (the company owes the order: each
+    supplier is owed its goods, shipping and insurance less commission, the commission is
+    the platform's, each tax is held for customs) and the payment (clearing takes the
+    money, which settles what the company owes)."""
+    company = order.company_id
+    ledger.post(payments.charged_key(paid.charge_id), "charge",
+                [ledger.customer(company, order.total_fen)] + credits_for(order.lines),
+                memo=f"order {order.number}", order_id=order.id, company_id=company, at=paid.paid_at)
+    ledger.post(payments.payment_key(paid.transaction_id), "payment",
+                [ledger.Line(ledger.CLEARING, paid.amount_fen), ledger.customer(company, -paid.amount_fen)],
+                memo=f"order {order.number}", order_id=order.id, company_id=company, at=paid.paid_at)
 
 
 def credits_for(lines: Sequence[OrderLine]) -> list[ledger.Line]:
-    """The credits a payment books for these order lines: what each supplier is owed, the
-    commission and the taxes (a refund of the lines takes them back from the same parties)."""
+    """The credits a charge books for these order lines: what each supplier is owed, the
+    commission and each tax (a refund of the lines takes them back from the same parties)."""
     per_supplier: dict[int, int] = {}
     commission = 0
+    taxes = dict.fromkeys(ledger.TAX_KINDS, 0)
     for line in lines:
         gross = line.goods_fen + line.shipping_fen + line.insurance_fen
         cut = round_half_up(gross * line.commission_rate)
         per_supplier[line.supplier_id] = per_supplier.get(line.supplier_id, 0) + gross - cut
         commission += cut
+        taxes["vat"] += line.vat_fen
+        taxes["consumption_tax"] += line.consumption_tax_fen
+        taxes["tariff"] += line.tariff_fen
     credits = [ledger.Line(ledger.SUPPLIER_PAYABLE, -owed, "supplier", sid) for sid, owed in sorted(per_supplier.items())]
-    return credits + [ledger.Line(ledger.COMMISSION, -commission),
-                      ledger.Line(ledger.TAX_HELD, -sum(line.tax_fen for line in lines))]
+    return credits + [ledger.Line(ledger.COMMISSION, -commission)] + [
+        ledger.Line(ledger.TAX_HELD, -amount, kind) for kind, amount in taxes.items()]
 
 
 def _on_closed(order_id: int, reason: str) -> None:

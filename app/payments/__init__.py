@@ -9,6 +9,7 @@ Other domains use:
     charge_for(owner_type, owner_id), payments_of, queries_of, refunds_of, callbacks_for
     charges_for(owner_type, owner_ids), out_trade_no(charge)   for lists, in a fixed number of queries
     get_gateway(), Paid, TradeType
+    charged_key(charge_id), payment_key(transaction_id)   the ledger events an owner books a paid charge under
     simulator_base()                         the WeChat Pay simulator's address in development, else None
 """
 from __future__ import annotations
@@ -22,9 +23,11 @@ from app.payments.services import (
     Paid,
     PaymentUnavailable,
     charge_for,
+    charged_key,
     get_gateway,
     new_number,
     open_charge,
+    payment_key,
     payments_of,
     prepay,
     queries_of,
@@ -34,8 +37,8 @@ from app.payments.services import (
 )
 
 __all__ = ["Attempt", "AttemptStatus", "Charge", "ChargeStatus", "Paid", "Payment", "PaymentUnavailable",
-           "Refund", "RefundStatus", "TradeType", "charge_for", "charges_for", "get_gateway", "new_number", "open_charge",
-           "out_trade_no", "payments_of", "prepay", "queries_of", "register", "register_owner", "request_close",
+           "Refund", "RefundStatus", "TradeType", "charge_for", "charged_key", "charges_for", "get_gateway", "new_number", "open_charge",
+           "out_trade_no", "payment_key", "payments_of", "prepay", "queries_of", "register", "register_owner", "request_close",
            "simulator_base"]
 
 

@@ -4,8 +4,9 @@ by WeChat's refund notify or its refund query.
 A refund is asked for (by the buyer, or an agent on their behalf), approved or rejected
 by a person, sent, and confirmed. Approval is where the money is promised back: it locks
 the charge, so that refunds approved at once never add up to more than was paid, and
-books the reversal (each supplier's payable, the commission and the taxes, in proportion)
-as owed to the payer; confirmation moves it out of clearing. The refunds of one charge go
+books the reversal of the charge (each supplier's payable, the commission and the taxes,
+in proportion) as owed to the payer's company, a credit on its account; confirmation
+moves the money out of clearing and settles that credit. The refunds of one charge go
 to WeChat one at a time. A second payment of a charge already paid is refunded at once,
 without asking anyone.
 """
@@ -46,6 +47,22 @@ class Settled:
     amount_fen: int
     status: RefundStatus
     detail: dict[str, Any]
+
+
+def _charged(charge_id: int) -> ledger.JournalEntry | None:
+    """The entry that charged the payer's company for the charge (see payments.charged_key);
+    None for a charge booked before companies had an account of their own."""
+    from app.payments.services import charged_key
+
+    return ledger.entry(charged_key(charge_id))
+
+
+def _payer(charged: ledger.JournalEntry | None, amount_fen: int) -> ledger.Line:
+    """A posting to whoever paid: the company's account, or refunds due for a charge booked
+    before companies had accounts (its refunds are owed back through refunds due, as before)."""
+    if charged is None or charged.company_id is None:
+        return ledger.Line(ledger.REFUNDS_DUE, amount_fen)
+    return ledger.customer(charged.company_id, amount_fen)
 
 
 def _main_payment(charge: Charge) -> Payment:
@@ -134,9 +151,15 @@ def approve(refund_id: int, *, actor_id: int, note: str = "", now: datetime | No
                           left=_money(refundable(charge))), "amount")
     states.apply(REFUND_MACHINE, refund, RefundStatus.APPROVED, actor_id=actor_id, note=note or None,
                  message=_l("This refund was decided already."))
-    original = ledger.entry(f"payment:{payment.transaction_id}")
+    from app.payments.services import payment_key
+
+    charged = _charged(charge.id)
+    # Before companies had accounts, the payment's own entry credited the parties.
+    original = charged or ledger.entry(payment_key(payment.transaction_id))
+    payer = _payer(charged, 0)
     ledger.post(f"refund-approved:{refund.out_refund_no}", "refund_approved",
-                ledger.reversal(original, refund.amount_fen, ledger.REFUNDS_DUE, basis),
+                ledger.reversal(original, refund.amount_fen, payer.code, basis,
+                                party=(payer.party_type, payer.party_id)),
                 memo=f"refund {refund.out_refund_no} of {charge.number}", order_id=original.order_id,
                 company_id=original.company_id, at=now, reverses=original)
     send_later(refund)
@@ -166,15 +189,20 @@ def retry(refund_id: int, *, actor_id: int) -> Refund:
 
 
 def refund_extra(charge: Charge, payment: Payment) -> Refund:
-    """Give back a second payment of a charge already paid; posted as owed to the payer."""
+    """Give back a second payment of a charge already paid; posted as owed to the payer
+    (a credit on its company's account until the refund goes through)."""
+    from app.payments.services import payment_key
+
     refund = Refund(charge_id=charge.id, payment_id=payment.id, out_refund_no=_number(payment, 1),
                     amount_fen=payment.total_fee, automatic=True, status=RefundStatus.APPROVED,
                     reason="paid twice: refunded automatically")
     db.session.add(refund)
     db.session.flush()
-    ledger.post(f"payment:{payment.transaction_id}", "extra_payment",
-                [ledger.Line(ledger.CLEARING, payment.total_fee), ledger.Line(ledger.REFUNDS_DUE, -payment.total_fee)],
-                memo=f"{charge.number} paid twice ({payment.transaction_id})", at=payment.paid_at)
+    charged = _charged(charge.id)
+    ledger.post(payment_key(payment.transaction_id), "extra_payment",
+                [ledger.Line(ledger.CLEARING, payment.total_fee), _payer(charged, -payment.total_fee)],
+                memo=f"{charge.number} paid twice ({payment.transaction_id})", at=payment.paid_at,
+                order_id=charged.order_id if charged else None, company_id=charged.company_id if charged else None)
     send_later(refund)
     return refund
 
@@ -265,13 +293,14 @@ def settle(refund: Refund, status: gw.RefundState, succeeded_at: datetime | None
     charge = db.session.get(Charge, refund.charge_id)
     if status == gw.RefundState.SUCCESS and refund.status == RefundStatus.PROCESSING:
         states.apply(REFUND_MACHINE, refund, RefundStatus.SUCCEEDED, at=succeeded_at or utcnow())
-        original = ledger.entry(f"payment:{db.session.get(Payment, refund.payment_id).transaction_id}")
+        from app.payments.services import payment_key
+
+        charged = _charged(refund.charge_id)
+        booked = charged or ledger.entry(payment_key(db.session.get(Payment, refund.payment_id).transaction_id))
         ledger.post(f"refund:{refund.out_refund_no}", "refund",
-                    [ledger.Line(ledger.REFUNDS_DUE, refund.amount_fen),
-                     ledger.Line(ledger.CLEARING, -refund.amount_fen)],
+                    [_payer(charged, refund.amount_fen), ledger.Line(ledger.CLEARING, -refund.amount_fen)],
                     memo=f"refund {refund.out_refund_no}", at=refund.settled_at,
-                    order_id=original.order_id if original else None,
-                    company_id=original.company_id if original else None)
+                    order_id=booked.order_id if booked else None, company_id=booked.company_id if booked else None)
     elif status in (gw.RefundState.CHANGE, gw.RefundState.REFUNDCLOSE) and refund.status == RefundStatus.PROCESSING:
         refund.last_error = f"WeChat: {status.value}"
         states.apply(REFUND_MACHINE, refund, RefundStatus.FAILED, note=status.value)

@@ -93,9 +93,21 @@ def simulator_base() -> str | None:
 
 # --- owners -------------------------------------------------------------------------------
 
+def charged_key(charge_id: int) -> str:
+    """The ledger event under which the owner books what a paid charge charges the payer's
+    company (Dr its customer account, Cr whoever is owed); refunds reverse that entry."""
+    return f"charge:{charge_id}"
+
+
+def payment_key(transaction_id: str) -> str:
+    """The ledger event of one payment WeChat received (Dr clearing, Cr the payer's account)."""
+    return f"payment:{transaction_id}"
+
+
 @dataclass(frozen=True)
 class Paid:
-    """What an owner hears when its charge is paid."""
+    """What an owner hears when its charge is paid; it books the charge under
+    `charged_key(charge_id)` and the payment under `payment_key(transaction_id)`."""
 
     charge_id: int
     payment_id: int

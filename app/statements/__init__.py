@@ -1,7 +1,10 @@
 """Money reported back: the daily reconciliation with WeChat Pay's bills, buyer statements
 (PDF and CSV), supplier settlement and payouts, and the finance pages over the ledger.
 
-Other domains use: nothing yet.
+Other domains use:
+    statements.read(company_id, Period(start, end))   a buyer company's statement data from the ledger
+    statement_service.get(statement_id, company_id) / page(company_id, before=)   (the API)
+    statement_models: Statement, StatementStatus
 """
 from __future__ import annotations
 
@@ -14,7 +17,24 @@ def register(app: Flask) -> None:
     from app.statements import views
 
     app.register_blueprint(views.bp)
+    _register_buyer_statements(app)
     _register_settlement(app)
+
+
+def _register_buyer_statements(app: Flask) -> None:
+    """Buyer statements: their pages, menu entry, nightly monthly run and demo data."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.core import navigation
+    from app.core.cli import add_seeder
+    from app.core.periodic import schedule
+    from app.statements import statement_jobs, statement_seed, statement_views
+
+    app.register_blueprint(statement_views.bp)
+    navigation.add(app, "buyer_statements.index", _l("Statements"), statement_views.READERS, order=36)
+    # Last month's statements, asked for at 02:30 Beijing time (cron runs with TZ=Asia/Shanghai).
+    schedule(app, statement_jobs.monthly_statements, cron="30 2 * * *", timeout=1800)
+    add_seeder(app, "statements", statement_seed.seed_demo)
 
 
 def _register_settlement(app: Flask) -> None:

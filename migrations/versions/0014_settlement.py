@@ -2,7 +2,7 @@
 (one live line per supplier and period), and suppliers' bank details.
 
 Revision ID: 0014_settlement
-Revises: 0011_api_tokens
+Revises: 0013_statements
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_settlement'
-down_revision = '0011_api_tokens'
+down_revision = "0013_statements"
 branch_labels = None
 depends_on = None
 

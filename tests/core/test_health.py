@@ -41,11 +41,15 @@ def test_rq_cron_registers_each_periodic_job_exactly_once(redis_url):
         scheduler.load_config_from_file("app.core.cron")
         registered = [job.func for job in scheduler.get_jobs()]
         # A list, not a set: a job registered twice would run twice as often.
-        assert sorted(f.__qualname__ for f in registered) == ["complete_overdue", "daily_refresh", "resume_polling", "sweep"]
+        assert sorted(f.__qualname__ for f in registered) == ["complete_overdue", "daily_refresh", "monthly_statements",
+                                                              "resume_polling", "sweep"]
         jobs = {job.func: job for job in scheduler.get_jobs()}
     assert jobs[sweep].interval == 60
     assert jobs[daily_refresh].cron == "5 0 * * *"
     assert jobs[resume_polling].interval == 180
+    from app.statements.statement_jobs import monthly_statements
+
+    assert jobs[monthly_statements].cron == "30 2 * * *"
 
 
 def test_a_database_restart_costs_no_request(make_app, throwaway_postgres):

@@ -1,6 +1,7 @@
 """The books balance whatever WeChat reports, in whatever order: a Hypothesis state machine
-of orders paid, paid twice, notified again, closed and paid late, forged amounts, and
-refunds asked for, approved, rejected, settled, failed at WeChat and sent again."""
+of two companies' orders paid, paid twice, notified again, closed and paid late, forged
+amounts, and refunds asked for, approved, rejected, settled, failed at WeChat and sent
+again. Each company's own account always says what it owes or is owed back."""
 from __future__ import annotations
 
 import itertools
@@ -42,19 +43,24 @@ class Payments(RuleBasedStateMachine):
     def setup(self):
         self.savepoint = db.session.begin_nested()
         self.shop = build_shop(db.session)
-        self.buyer = Factories(db.session).user(role="owner")
-        make_consignee(self.buyer)
+        factories = Factories(db.session)
+        self.buyers = [factories.user(role="owner"), factories.user(role="owner")]
+        for buyer in self.buyers:
+            make_consignee(buyer)
+        self.buyer = self.buyers[0]
         self.received = 0      # every payment recorded, in fen
-        self.extra = 0         # payments to give back (a charge paid twice)
+        self.extra: dict[int, int] = {}   # per company: payments to give back (a charge paid twice)
 
     def teardown(self):
         self.savepoint.rollback()
 
-    @rule(target=attempts, units=st.integers(1, 4), kind=st.sampled_from(list(TradeType)), two=st.booleans())
-    def order(self, units, kind, two):
-        """An order of one supplier's goods, or of two suppliers' (shares to split)."""
+    @rule(target=attempts, units=st.integers(1, 4), kind=st.sampled_from(list(TradeType)), two=st.booleans(),
+          who=st.sampled_from([0, 1]))
+    def order(self, units, kind, two, who):
+        """An order of one supplier's goods, or of two suppliers' (shares to split), by either company."""
         lines = [(self.shop.cny_offer.id, units)] + ([(self.shop.usd_offer.id, 1)] if two else [])
-        order = services.create(self.buyer, self.buyer.company_id, lines)
+        buyer = self.buyers[who]
+        order = services.create(buyer, buyer.company_id, lines)
         charge = services.charge_of(order)
         attempt = Attempt(charge_id=charge.id, out_trade_no=f"{charge.number}X1", trade_type=kind)
         db.session.add(attempt)
@@ -68,7 +74,8 @@ class Payments(RuleBasedStateMachine):
         outcome = pay.apply(_result(attempt, charge.amount_fen, transaction), "notify")
         self.received += charge.amount_fen
         if outcome == "extra":
-            self.extra += charge.amount_fen
+            company = db.session.get(Order, charge.owner_id).company_id
+            self.extra[company] = self.extra.get(company, 0) + charge.amount_fen
         return (attempt, transaction)
 
     @rule(paid=paid)
@@ -159,8 +166,14 @@ class Payments(RuleBasedStateMachine):
                                  RefundStatus.FAILED)
         succeeded = self._refunds(RefundStatus.SUCCEEDED)
         assert ledger.balance(ledger.CLEARING) == self.received - sum(r.amount_fen for r in succeeded)
-        assert ledger.balance(ledger.REFUNDS_DUE) == -(self.extra + sum(r.amount_fen for r in promised)
-                                                       - sum(r.amount_fen for r in succeeded))
+        assert ledger.balance(ledger.REFUNDS_DUE) == 0, "every charge is booked to its company's account"
+        company_of = dict(db.session.execute(select(Charge.id, Order.company_id).join(Order, Order.id == Charge.owner_id)).tuples().all())
+        for buyer in self.buyers:
+            company = buyer.company_id
+            mine = [r for r in promised if company_of[r.charge_id] == company]
+            # Charged and paid cancel out: what is left is owed back (extra payments, refunds not yet sent).
+            owed_back = self.extra.get(company, 0) + sum(r.amount_fen for r in mine if r.status != RefundStatus.SUCCEEDED)
+            assert ledger.balance(ledger.CUSTOMER, ledger.COMPANY, company) == -owed_back
         for order in db.session.scalars(select(Order).where(Order.state.in_(
                 [OrderState.PAID, OrderState.REFUNDED]))):
             charge = services.charge_of(order)
@@ -174,12 +187,32 @@ class Payments(RuleBasedStateMachine):
             left: dict = {}
             for entry in ledger.entries_for_order(order.id):
                 for posting in entry.postings:
-                    if posting.account.code not in (ledger.CLEARING, ledger.REFUNDS_DUE):
+                    if posting.account.code not in (ledger.CLEARING, ledger.CUSTOMER):
                         key = (posting.account.code, posting.account.party_type, posting.account.party_id)
                         left[key] = left.get(key, 0) + posting.amount_fen
             assert all(v <= 0 for v in left.values()), f"a party was reversed more than it was credited: {left}"
             if sum(r.amount_fen for r in mine) == order.total_fen:
                 assert set(left.values()) <= {0}, f"refunded in full, yet something is left: {left}"
+
+    @invariant()
+    def each_companys_statement_ties_out(self):
+        """The statement of all time says what the ledger says: each company's closing balance
+        is its account, its totals add up to it, and the companies' taxes are all that is held."""
+        if not hasattr(self, "received"):
+            return
+        from datetime import date
+
+        from app.statements.statements import Period, read
+
+        taxes = [0, 0, 0]
+        for buyer in self.buyers:
+            data = read(buyer.company_id, Period(date(2000, 1, 1), date(2100, 1, 1)))
+            assert data.opening_fen == 0
+            assert data.closing_fen == ledger.balance(ledger.CUSTOMER, ledger.COMPANY, buyer.company_id)
+            t = data.totals
+            assert t.charged_fen - t.paid_fen - t.credited_fen + t.refunded_fen + t.adjusted_fen == data.closing_fen
+            taxes = [a + b for a, b in zip(taxes, (t.vat_fen, t.consumption_tax_fen, t.tariff_fen))]
+        assert taxes == [-ledger.balance(ledger.TAX_HELD, kind, 0) for kind in ledger.TAX_KINDS]
 
     @invariant()
     def books_balance(self):
@@ -192,8 +225,10 @@ class Payments(RuleBasedStateMachine):
         for order in db.session.scalars(select(Order)):
             charge = services.charge_of(order)
             assert (order.state in (OrderState.PAID, OrderState.REFUNDED)) == (charge.status == ChargeStatus.PAID)
-            entries = [e for e in ledger.entries_for_order(order.id) if e.kind == "payment"]
-            assert len(entries) == (1 if charge.status == ChargeStatus.PAID else 0)
+            entries = ledger.entries_for_order(order.id)
+            kinds = [e.kind for e in entries if e.kind in ("charge", "payment")]
+            assert kinds == (["charge", "payment"] if charge.status == ChargeStatus.PAID else [])
+            assert all(e.company_id == order.company_id for e in entries)
 
 
 def test_the_books_balance_under_any_sequence_of_payment_events(app, db_session, monkeypatch):

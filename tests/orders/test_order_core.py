@@ -73,10 +73,14 @@ def test_a_notify_dropped_polling_records_the_payment_and_books_it_once(app, db_
     [payment] = db_session.scalars(select(Payment)).all()
     assert payment.transaction_id == paid["transaction_id"] and payment.total_fee == order.total_fen
     entries = ledger.entries_for_order(order.id)
-    assert len(entries) == 1 and sum(p.amount_fen for p in entries[0].postings) == 0
+    assert [e.kind for e in entries] == ["charge", "payment"]
+    assert all(sum(p.amount_fen for p in e.postings) == 0 for e in entries)
     assert ledger.balance(ledger.CLEARING) == order.total_fen
+    assert ledger.balance(ledger.CUSTOMER, ledger.COMPANY, order.company_id) == 0, "charged, then paid"
     gross = order.goods_fen + order.shipping_fen + order.insurance_fen
     commission = round(gross * Decimal("0.08"))
     assert ledger.balance(ledger.COMMISSION) == -commission
     assert ledger.balance(ledger.SUPPLIER_PAYABLE, "supplier", shop.usd_offer.supplier_id) == -(gross - commission)
     assert ledger.balance(ledger.TAX_HELD) == -order.tax_fen
+    for kind, tax in (("vat", "vat_fen"), ("consumption_tax", "consumption_tax_fen"), ("tariff", "tariff_fen")):
+        assert ledger.balance(ledger.TAX_HELD, kind, 0) == -sum(getattr(line, tax) for line in order.lines)

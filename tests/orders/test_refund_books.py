@@ -28,10 +28,15 @@ def _left(order) -> dict:
     left: dict = {}
     for entry in ledger.entries_for_order(order.id):
         for p in entry.postings:
-            if p.account.code not in (ledger.CLEARING, ledger.REFUNDS_DUE):
+            if p.account.code not in (ledger.CLEARING, ledger.CUSTOMER):
                 key = (p.account.code, p.account.party_id)
                 left[key] = left.get(key, 0) + p.amount_fen
     return left
+
+
+def _owed(order) -> int:
+    """The company's account: negative when the portal owes it money back."""
+    return ledger.balance(ledger.CUSTOMER, ledger.COMPANY, order.company_id)
 
 
 def _refund(order, buyer, **how):
@@ -48,7 +53,7 @@ def test_three_partial_refunds_of_the_whole_leave_every_party_at_exactly_zero(db
     _refund(order, buyer, amount_fen=third)
     _refund(order, buyer)  # what is left
     assert set(_left(order).values()) == {0}, "nobody keeps a fen of an order refunded in full"
-    assert ledger.balance(ledger.REFUNDS_DUE) == -order.total_fen and ledger.trial_balance() == 0
+    assert _owed(order) == -order.total_fen and ledger.trial_balance() == 0
 
 
 def test_a_refund_of_one_line_is_taken_from_that_lines_supplier(db_session, shop, buyer):
@@ -81,6 +86,31 @@ def test_a_refund_wechat_refused_is_not_approved_again_and_booked_twice(db_sessi
     assert refund.status == RefundStatus.FAILED
     with pytest.raises(IllegalTransition):
         aftersale.decide(order, refund.id, approve=True, actor_id=buyer.id)
-    assert ledger.balance(ledger.REFUNDS_DUE) == -order.total_fen, "owed back once, not twice"
+    assert _owed(order) == -order.total_fen, "owed back once, not twice"
     money_back.retry(refund.id, actor_id=buyer.id)  # sending it again is how it goes on
-    assert refund.status == RefundStatus.APPROVED and ledger.balance(ledger.REFUNDS_DUE) == -order.total_fen
+    assert refund.status == RefundStatus.APPROVED and _owed(order) == -order.total_fen
+
+
+def test_a_charge_booked_before_companies_had_accounts_is_refunded_through_refunds_due(db_session, shop, buyer,
+                                                                                        monkeypatch):
+    """Books kept before a company had its own account: one entry per payment, the parties
+    credited straight from clearing. A refund of such an order reverses that entry and is
+    owed back through refunds due, until WeChat confirms it."""
+    from app.core import states
+    from app.payments import payment_key
+    from app.payments.gateway import RefundState
+    from app.payments.models import REFUND_MACHINE, RefundStatus
+
+    def as_booked_before(order, paid):
+        ledger.post(payment_key(paid.transaction_id), "payment",
+                    [ledger.Line(ledger.CLEARING, paid.amount_fen)] + services.credits_for(order.lines),
+                    order_id=order.id, company_id=order.company_id, at=paid.paid_at)
+
+    monkeypatch.setattr(services, "_book_payment", as_booked_before)
+    order = _paid(db_session, buyer, [(shop.usd_offer.id, 1), (shop.cny_offer.id, 1)])
+    refund = _refund(order, buyer, amount_fen=order.total_fen // 2)
+    assert ledger.balance(ledger.REFUNDS_DUE) == -(order.total_fen // 2) and _owed(order) == 0
+    states.apply(REFUND_MACHINE, refund, RefundStatus.PROCESSING)
+    money_back.settle(refund, RefundState.SUCCESS, None, None)
+    assert ledger.balance(ledger.REFUNDS_DUE) == 0 and _owed(order) == 0
+    assert ledger.balance(ledger.CLEARING) == order.total_fen - order.total_fen // 2 and ledger.trial_balance() == 0
