@@ -183,7 +183,8 @@ def _demo_order() -> list[int]:
     from app.orders.models import Order
 
     owner = db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0]))
-    found = db.session.scalar(select(Order.id).where(Order.buyer_id == owner.id).order_by(Order.id))
+    found = db.session.scalar(select(Order.id).where(Order.buyer_id == owner.id, Order.idempotency_key.is_(None))
+                              .order_by(Order.id))
     if found is None:
         offer = db.session.scalar(select(Offer).where(Offer.active.is_(True), Offer.moq == 1,
                                                       Offer.order_increment == 1).order_by(Offer.id))
@@ -195,8 +196,43 @@ def _order_page(suffix: str) -> Callable[[], list[str]]:
     return lambda: [f"/orders/{_demo_order()[0]}{suffix}"]
 
 
-for _suffix in ("", "/pay", "/status", "/pay/return"):
+for _suffix in ("/pay", "/status", "/pay/return"):
     example(f"/orders/<int:order_id>{_suffix}")(_order_page(_suffix))
+
+
+def _aftersale_orders(*cases: str) -> list[int]:
+    """The demo orders after payment (app/orders/demo_aftersale.py) of these cases."""
+    from app.orders.models import Order
+
+    keys = [f"demo-aftersale-{case}" for case in cases]
+    found = list(db.session.scalars(select(Order.id).where(Order.idempotency_key.in_(keys)).order_by(Order.id)))
+    assert len(found) == len(keys), "the demo data has no orders after payment: app/orders/demo_aftersale.py"
+    return found
+
+
+@example("/orders/<int:order_id>")
+def _order_pages() -> list[str]:
+    """The unpaid order, and orders with refunds (one failed at WeChat), customs refused, shipped."""
+    ids = _aftersale_orders("shipped_partly_refunded", "identity_refused", "refund_change", "rejected")
+    return [f"/orders/{i}" for i in [_demo_order()[0], *ids]]
+
+
+@example("/ops/orders/<int:order_id>")
+def _desk_order() -> list[str]:
+    ids = _aftersale_orders("requested", "identity_refused", "refund_change", "shipped_partly_refunded")
+    return [f"/ops/orders/{i}" for i in ids] + ["/ops/orders/2147483647"]
+
+
+@example("/ops/orders")
+def _desk_filtered() -> list[str]:
+    return ["/ops/orders?refund=requested&customs=succeeded", "/ops/orders?payment=open&state=lost"]
+
+
+@example("/api/v1/refunds/<int:refund_id>")
+def _refund_api() -> list[str]:
+    from app.payments.models import Refund
+
+    return [f"/api/v1/refunds/{_first(Refund)}", "/api/v1/refunds/2147483647"]
 
 
 @example("/consignees/<int:consignee_id>/edit")

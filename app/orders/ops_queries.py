@@ -1,0 +1,255 @@
+"""What the order desk reads: every company's orders filtered (state, supplier, days, payment,
+customs, refunds) and paged by keyset in a fixed number of queries, their CSV export, one
+order with everything recorded about it, and the exceptions a person must resolve.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import selectinload
+
+from app import ledger
+from app.accounts.models import Company, User
+from app.catalog.models import Supplier
+from app.core import numbers
+from app.core.audit import AuditEntry
+from app.extensions import db
+from app.orders import queries, services
+from app.orders.models import Order, OrderLine
+from app.payments import callbacks, customs
+from app.payments import services as pay
+from app.payments.models import (Charge, ChargeStatus, Declaration, DeclarationState, Refund,
+                                 RefundStatus)
+
+PAGE_SIZE = 20
+EXPORT_LIMIT = queries.EXPORT_LIMIT
+EXCEPTIONS_LIMIT = 200
+CUSTOMS_CHOICES = ("none",) + tuple(s.value for s in DeclarationState)
+REFUND_CHOICES = tuple(s.value for s in RefundStatus) + ("needs_funds",)
+# An order's customs state is its least advanced declaration's.
+_CUSTOMS_RANK = {DeclarationState.FAILED: 0, DeclarationState.PENDING: 1, DeclarationState.SUBMITTED: 2,
+                 DeclarationState.SUCCEEDED: 3}
+
+
+@dataclass(frozen=True)
+class DeskFilters:
+    base: queries.Filters = field(default_factory=queries.Filters)   # state, days, keyset
+    supplier_id: int | None = None
+    payment: ChargeStatus | None = None
+    customs: str | None = None
+    refund: str | None = None
+    number: str | None = None
+
+    def args(self, **changes: object) -> dict[str, str]:
+        """As query parameters (for links that keep the filters); `changes` override them."""
+        values = {**self.base.args(), "supplier": self.supplier_id, "payment": self.payment.value if self.payment else None,
+                  "customs": self.customs, "refund": self.refund, "q": self.number, **changes}
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+    @property
+    def any(self) -> bool:
+        b = self.base
+        return any((b.state, b.start, b.end, self.supplier_id, self.payment, self.customs, self.refund, self.number))
+
+
+def _choice(args: Mapping[str, str], name: str, choices: Sequence[str], errors: dict[str, str]) -> str | None:
+    raw = (args.get(name) or "").strip()
+    if raw and raw not in choices:
+        errors[name] = str(_l("Choose one from the list."))
+        return None
+    return raw or None
+
+
+def parse_filters(args: Mapping[str, str]) -> tuple[DeskFilters, dict[str, str]]:
+    """The desk's filters from the query string; a bad one is left out and explained."""
+    base, errors = queries.parse_filters(args)
+    supplier_id = None
+    raw = (args.get("supplier") or "").strip()
+    if raw:
+        try:
+            supplier_id = numbers.parse_int(raw, 1)
+        except numbers.NumberError:
+            errors["supplier"] = str(_l("Choose one from the list."))
+    payment = _choice(args, "payment", [s.value for s in ChargeStatus], errors)
+    number = "".join(ch for ch in (args.get("q") or "").strip().upper() if ch.isascii() and ch.isalnum())[:24]
+    return DeskFilters(base, supplier_id, ChargeStatus(payment) if payment else None,
+                       _choice(args, "customs", CUSTOMS_CHOICES, errors),
+                       _choice(args, "refund", REFUND_CHOICES, errors), number or None), errors
+
+
+def _filtered(f: DeskFilters):
+    stmt = select(Order, Charge).outerjoin(Charge, and_(Charge.owner_type == services.OWNER, Charge.owner_id == Order.id))
+    stmt = queries.narrowed(stmt, f.base)
+    if f.number:
+        stmt = stmt.where(Order.number.startswith(f.number, autoescape=True))
+    if f.supplier_id:
+        stmt = stmt.where(exists().where(OrderLine.order_id == Order.id, OrderLine.supplier_id == f.supplier_id))
+    if f.payment:
+        stmt = stmt.where(Charge.status == f.payment)
+    if f.customs == "none":
+        stmt = stmt.where(~exists().where(Declaration.charge_id == Charge.id))
+    elif f.customs:
+        stmt = stmt.where(exists().where(Declaration.charge_id == Charge.id,
+                                         Declaration.state == DeclarationState(f.customs)))
+    if f.refund == "needs_funds":
+        stmt = stmt.where(exists().where(Refund.charge_id == Charge.id, Refund.needs_funds.is_(True)))
+    elif f.refund:
+        stmt = stmt.where(exists().where(Refund.charge_id == Charge.id, Refund.status == RefundStatus(f.refund)))
+    return stmt
+
+
+@dataclass(frozen=True)
+class DeskRow:
+    order: Order
+    charge: Charge | None
+    company: str
+    declarations: list[Declaration]
+    refunds: list[Refund]
+
+    @property
+    def customs(self) -> str | None:
+        if not self.declarations:
+            return None
+        return min((d.state for d in self.declarations), key=_CUSTOMS_RANK.__getitem__).value
+
+    @property
+    def cert(self) -> str | None:
+        found = {d.cert_check_result for d in self.declarations if d.cert_check_result}
+        return "DIFFERENT" if "DIFFERENT" in found else "SAME" if "SAME" in found else None
+
+    def refund_counts(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = {}
+        for r in self.refunds:
+            counts[r.status.value] = counts.get(r.status.value, 0) + 1
+        return sorted(counts.items())
+
+
+def _rows(pairs: Sequence[tuple[Order, Charge | None]]) -> list[DeskRow]:
+    """Rows with their companies, declarations and refunds: three queries for any number."""
+    charge_ids = [c.id for _, c in pairs if c is not None]
+    company_ids = {o.company_id for o, _ in pairs}
+    names = dict(db.session.execute(select(Company.id, Company.name).where(Company.id.in_(company_ids))).all()) \
+        if company_ids else {}
+    refunds: dict[int, list[Refund]] = {}
+    if charge_ids:
+        for r in db.session.scalars(select(Refund).where(Refund.charge_id.in_(charge_ids)).order_by(Refund.id)):
+            refunds.setdefault(r.charge_id, []).append(r)
+    declared = customs.for_charges(charge_ids)
+    return [DeskRow(o, c, names.get(o.company_id, ""), declared.get(c.id, []) if c else [],
+                    refunds.get(c.id, []) if c else []) for o, c in pairs]
+
+
+def page(f: DeskFilters, limit: int = PAGE_SIZE) -> tuple[list[DeskRow], int | None]:
+    """Up to `limit` orders, newest first, and the id to continue from (None on the last page):
+    five queries (orders with charges, lines, companies, refunds, declarations), however deep."""
+    stmt = _filtered(f)
+    if f.base.before:
+        stmt = stmt.where(Order.id < f.base.before)
+    found = db.session.execute(stmt.options(selectinload(Order.lines)).order_by(Order.id.desc()).limit(limit + 1)).all()
+    more = len(found) > limit
+    rows = _rows([(o, c) for o, c in found[:limit]])
+    return rows, (rows[-1].order.id if more and rows else None)
+
+
+def for_export(f: DeskFilters) -> list[DeskRow]:
+    stmt = _filtered(replace(f, base=replace(f.base, before=None)))
+    found = db.session.execute(stmt.options(selectinload(Order.lines)).order_by(Order.id.desc())
+                               .limit(EXPORT_LIMIT)).all()
+    return _rows([(o, c) for o, c in found])
+
+
+def suppliers() -> list[tuple[int, str]]:
+    return list(db.session.execute(select(Supplier.id, Supplier.name).order_by(Supplier.name)).all())
+
+
+# --- one order ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LogLine:
+    at: datetime
+    subject: str        # order, payment, refund, declaration
+    subject_id: int
+    action: str
+    from_state: str | None
+    to_state: str | None
+    actor: str | None
+    note: str | None
+
+
+_SUBJECTS = {Order.__tablename__: "order", Charge.__tablename__: "payment", Refund.__tablename__: "refund",
+             Declaration.__tablename__: "declaration"}
+
+
+def audit_log(order: Order, charge: Charge | None, refunds: Sequence[Refund],
+              declarations: Sequence[Declaration]) -> list[LogLine]:
+    """Everything recorded about the order, its payment, refunds and declarations: two queries."""
+    subjects = [(Order, [order.id]), (Charge, [charge.id] if charge else []), (Refund, [r.id for r in refunds]),
+                (Declaration, [d.id for d in declarations])]
+    wanted = [and_(AuditEntry.subject_type == model.__tablename__, AuditEntry.subject_id.in_(ids))
+              for model, ids in subjects if ids]
+    entries = list(db.session.scalars(select(AuditEntry).where(or_(*wanted)).order_by(AuditEntry.at, AuditEntry.id)))
+    ids = {e.actor_id for e in entries if e.actor_id}
+    names = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
+    return [LogLine(e.at, _SUBJECTS[e.subject_type], e.subject_id, e.action, e.from_state, e.to_state,
+                    names.get(e.actor_id), e.note) for e in entries]
+
+
+def detail(order: Order) -> dict:
+    """The order desk's view of one order: payment attempts and payments, the raw notifies
+    WeChat sent, our polling history, refunds, declarations, ledger postings, audit log."""
+    charge = db.session.scalar(select(Charge).options(selectinload(Charge.attempts), selectinload(Charge.payments))
+                               .where(Charge.owner_type == services.OWNER, Charge.owner_id == order.id))
+    refunds = list(db.session.scalars(select(Refund).where(Refund.charge_id == charge.id).order_by(Refund.id))) \
+        if charge else []
+    declarations = customs.declarations_of(charge.id) if charge else []
+    numbers_at_wechat = [a.out_trade_no for a in charge.attempts] if charge else []
+    people = {order.buyer_id} | {r.requested_by_id for r in refunds if r.requested_by_id}
+    return {"charge": charge, "refunds": refunds, "declarations": declarations,
+            "company": db.session.get(Company, order.company_id),
+            "people": dict(db.session.execute(select(User.id, User.name).where(User.id.in_(people))).all()),
+            "notifies": callbacks.callbacks_for(numbers_at_wechat),
+            "polls": pay.queries_of(charge.id) if charge else [],
+            "entries": ledger.entries_for_order(order.id),
+            "log": audit_log(order, charge, refunds, declarations)}
+
+
+# --- exceptions -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Exceptions:
+    failed_refunds: list[tuple[Refund, Order, str]]        # (refund, its order, the company's name)
+    waiting_for_funds: list[tuple[Refund, Order, str]]
+    failed_declarations: list[tuple[Declaration, Order, str]]
+
+
+def _owners(charge_ids: set[int]) -> dict[int, tuple[Order, str]]:
+    if not charge_ids:
+        return {}
+    rows = db.session.execute(select(Charge.id, Order, Company.name)
+                              .join(Order, and_(Charge.owner_type == services.OWNER, Charge.owner_id == Order.id))
+                              .join(Company, Company.id == Order.company_id).where(Charge.id.in_(charge_ids)))
+    return {charge_id: (order, company) for charge_id, order, company in rows}
+
+
+def exceptions(limit: int = EXCEPTIONS_LIMIT) -> Exceptions:
+    """Refunds WeChat Pay failed (CHANGE, REFUNDCLOSE, refused), refunds waiting for the
+    merchant's balance (NOTENOUGH: finance tops it up), declarations customs refused;
+    oldest first, at most `limit` of each: three queries."""
+    refunds = list(db.session.scalars(select(Refund).where(
+        or_(Refund.status == RefundStatus.FAILED,
+            and_(Refund.needs_funds.is_(True), Refund.status == RefundStatus.APPROVED)))
+        .order_by(Refund.id).limit(2 * limit)))
+    declarations = list(db.session.scalars(select(Declaration).where(Declaration.state == DeclarationState.FAILED)
+                                           .order_by(Declaration.id).limit(limit)))
+    owners = _owners({r.charge_id for r in refunds} | {d.charge_id for d in declarations})
+
+    def owned(rows):
+        return [(row, *owners[row.charge_id]) for row in rows if row.charge_id in owners]
+
+    failed = [r for r in refunds if r.status == RefundStatus.FAILED][:limit]
+    waiting = [r for r in refunds if r.status == RefundStatus.APPROVED][:limit]
+    return Exceptions(owned(failed), owned(waiting), owned(declarations))
