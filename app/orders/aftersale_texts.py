@@ -30,3 +30,13 @@ REFUND_LABEL = {"partly_refunded": _l("Partly refunded"), "refunded": _l("Refund
 def refund_key(status: str) -> str:
     """The state a refund is shown in: requested, approved, processing, refunded, rejected, failed."""
     return REFUND_KEYS.get(status, status)
+
+
+def words() -> dict[str, dict[str, str]]:
+    """The labels above in the request's language, worked out once per language (templates
+    show them on every row of a list)."""
+    from app.core.i18n import translated
+
+    return {"refund": translated(REFUND_LABELS), "customs": translated(CUSTOMS_LABELS),
+            "cert": translated(CERT_LABELS), "payment": translated(PAYMENT_LABELS),
+            "refund_label": translated(REFUND_LABEL)}

@@ -7,22 +7,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import BigInteger, String, and_, cast, exists, literal, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
 from app import ledger
 from app.accounts.models import Company, User
-from app.catalog.models import Supplier
-from app.core import numbers
 from app.core.audit import AuditEntry
+from app.core.bounds import clean, length_of
 from app.extensions import db
 from app.orders import queries, services
 from app.orders.models import Order, OrderLine
 from app.payments import callbacks, customs
 from app.payments import services as pay
-from app.payments.models import (Charge, ChargeStatus, Declaration, DeclarationState, Refund,
+from app.payments.models import (Charge, ChargeStatus, Declaration, DeclarationState, Payment, Refund,
                                  RefundStatus)
 
 PAGE_SIZE = 20
@@ -38,22 +38,22 @@ _CUSTOMS_RANK = {DeclarationState.FAILED: 0, DeclarationState.PENDING: 1, Declar
 @dataclass(frozen=True)
 class DeskFilters:
     base: queries.Filters = field(default_factory=queries.Filters)   # state, days, keyset
-    supplier_id: int | None = None
+    supplier: str | None = None         # part of a supplier's name
     payment: ChargeStatus | None = None
     customs: str | None = None
     refund: str | None = None
-    number: str | None = None
+    number: str | None = None           # the start of an order number
 
     def args(self, **changes: object) -> dict[str, str]:
         """As query parameters (for links that keep the filters); `changes` override them."""
-        values = {**self.base.args(), "supplier": self.supplier_id, "payment": self.payment.value if self.payment else None,
+        values = {**self.base.args(), "supplier": self.supplier, "payment": self.payment.value if self.payment else None,
                   "customs": self.customs, "refund": self.refund, "q": self.number, **changes}
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
     @property
     def any(self) -> bool:
         b = self.base
-        return any((b.state, b.start, b.end, self.supplier_id, self.payment, self.customs, self.refund, self.number))
+        return any((b.state, b.start, b.end, self.supplier, self.payment, self.customs, self.refund, self.number))
 
 
 def _choice(args: Mapping[str, str], name: str, choices: Sequence[str], errors: dict[str, str]) -> str | None:
@@ -67,27 +67,25 @@ def _choice(args: Mapping[str, str], name: str, choices: Sequence[str], errors: 
 def parse_filters(args: Mapping[str, str]) -> tuple[DeskFilters, dict[str, str]]:
     """The desk's filters from the query string; a bad one is left out and explained."""
     base, errors = queries.parse_filters(args)
-    supplier_id = None
-    raw = (args.get("supplier") or "").strip()
-    if raw:
-        try:
-            supplier_id = numbers.parse_int(raw, 1)
-        except numbers.NumberError:
-            errors["supplier"] = str(_l("Choose one from the list."))
+    supplier = clean(args.get("supplier") or "")[:length_of(OrderLine.supplier_name)]
     payment = _choice(args, "payment", [s.value for s in ChargeStatus], errors)
     number = "".join(ch for ch in (args.get("q") or "").strip().upper() if ch.isascii() and ch.isalnum())[:24]
-    return DeskFilters(base, supplier_id, ChargeStatus(payment) if payment else None,
+    return DeskFilters(base, supplier or None, ChargeStatus(payment) if payment else None,
                        _choice(args, "customs", CUSTOMS_CHOICES, errors),
                        _choice(args, "refund", REFUND_CHOICES, errors), number or None), errors
 
 
 def _filtered(f: DeskFilters):
-    stmt = select(Order, Charge).outerjoin(Charge, and_(Charge.owner_type == services.OWNER, Charge.owner_id == Order.id))
+    """Orders with their charge's id and state and their company's name, as the filters say."""
+    stmt = (select(Order, Charge.id, Charge.status, Company.name)
+            .outerjoin(Charge, and_(Charge.owner_type == services.OWNER, Charge.owner_id == Order.id))
+            .join(Company, Company.id == Order.company_id))
     stmt = queries.narrowed(stmt, f.base)
     if f.number:
         stmt = stmt.where(Order.number.startswith(f.number, autoescape=True))
-    if f.supplier_id:
-        stmt = stmt.where(exists().where(OrderLine.order_id == Order.id, OrderLine.supplier_id == f.supplier_id))
+    if f.supplier:
+        stmt = stmt.where(exists().where(OrderLine.order_id == Order.id,
+                                         OrderLine.supplier_name.icontains(f.supplier, autoescape=True)))
     if f.payment:
         stmt = stmt.where(Charge.status == f.payment)
     if f.customs == "none":
@@ -103,67 +101,89 @@ def _filtered(f: DeskFilters):
 
 
 @dataclass(frozen=True)
+class Mark:
+    """A refund or a customs declaration of a listed order, as much as the list shows of it."""
+
+    state: str
+    amount_fen: int | None = None
+    cert: str | None = None
+
+
+@dataclass(frozen=True)
 class DeskRow:
     order: Order
-    charge: Charge | None
     company: str
-    declarations: list[Declaration]
-    refunds: list[Refund]
+    payment: str | None                    # the charge's state (open, paid, closed)
+    refunds: list[Mark]
+    declarations: list[Mark]
+    transaction_id: str | None = None      # the paying WeChat transaction (in exports)
 
     @property
     def customs(self) -> str | None:
+        """The least advanced declaration's state, or None when nothing is declared."""
         if not self.declarations:
             return None
-        return min((d.state for d in self.declarations), key=_CUSTOMS_RANK.__getitem__).value
+        return min((DeclarationState(d.state) for d in self.declarations), key=_CUSTOMS_RANK.__getitem__).value
 
     @property
     def cert(self) -> str | None:
-        found = {d.cert_check_result for d in self.declarations if d.cert_check_result}
+        found = {d.cert for d in self.declarations if d.cert}
         return "DIFFERENT" if "DIFFERENT" in found else "SAME" if "SAME" in found else None
 
     def refund_counts(self) -> list[tuple[str, int]]:
         counts: dict[str, int] = {}
         for r in self.refunds:
-            counts[r.status.value] = counts.get(r.status.value, 0) + 1
+            counts[r.state] = counts.get(r.state, 0) + 1
         return sorted(counts.items())
 
 
-def _rows(pairs: Sequence[tuple[Order, Charge | None]]) -> list[DeskRow]:
-    """Rows with their companies, declarations and refunds: three queries for any number."""
-    charge_ids = [c.id for _, c in pairs if c is not None]
-    company_ids = {o.company_id for o, _ in pairs}
-    names = dict(db.session.execute(select(Company.id, Company.name).where(Company.id.in_(company_ids))).all()) \
-        if company_ids else {}
-    refunds: dict[int, list[Refund]] = {}
-    if charge_ids:
-        for r in db.session.scalars(select(Refund).where(Refund.charge_id.in_(charge_ids)).order_by(Refund.id)):
-            refunds.setdefault(r.charge_id, []).append(r)
-    declared = customs.for_charges(charge_ids)
-    return [DeskRow(o, c, names.get(o.company_id, ""), declared.get(c.id, []) if c else [],
-                    refunds.get(c.id, []) if c else []) for o, c in pairs]
+def _marks(charge_ids: Sequence[int]) -> dict[int, tuple[list[Mark], list[Mark]]]:
+    """Each charge's (refunds, declarations), in one query however many charges."""
+    if not charge_ids:
+        return {}
+    refunds = select(Refund.charge_id, literal("r").label("kind"), cast(Refund.status, String(20)).label("state"),
+                     Refund.amount_fen.label("amount"), cast(null(), String(20)).label("cert"), Refund.id.label("n")) \
+        .where(Refund.charge_id.in_(charge_ids))
+    declared = select(Declaration.charge_id, literal("d"), cast(Declaration.state, String(20)), cast(null(), BigInteger),
+                      Declaration.cert_check_result, Declaration.id).where(Declaration.charge_id.in_(charge_ids))
+    found: dict[int, tuple[list[Mark], list[Mark]]] = {}
+    for charge_id, kind, state, amount, cert, _n in db.session.execute(union_all(refunds, declared)
+                                                                       .order_by("kind", "n")):
+        pair = found.setdefault(charge_id, ([], []))
+        pair[0 if kind == "r" else 1].append(Mark(state, amount, cert))
+    return found
+
+
+def _rows(found: Sequence[Any], transactions: dict[int, str] | None = None) -> list[DeskRow]:
+    marks = _marks([charge_id for _, charge_id, _, _ in found if charge_id])
+    rows = []
+    for order, charge_id, status, company in found:
+        refunds, declarations = marks.get(charge_id, ([], []))
+        rows.append(DeskRow(order, company, status.value if status else None, refunds, declarations,
+                            (transactions or {}).get(charge_id)))
+    return rows
 
 
 def page(f: DeskFilters, limit: int = PAGE_SIZE) -> tuple[list[DeskRow], int | None]:
     """Up to `limit` orders, newest first, and the id to continue from (None on the last page):
-    five queries (orders with charges, lines, companies, refunds, declarations), however deep."""
+    two queries (orders with charges and companies; refunds and declarations), however deep."""
     stmt = _filtered(f)
     if f.base.before:
         stmt = stmt.where(Order.id < f.base.before)
-    found = db.session.execute(stmt.options(selectinload(Order.lines)).order_by(Order.id.desc()).limit(limit + 1)).all()
-    more = len(found) > limit
-    rows = _rows([(o, c) for o, c in found[:limit]])
-    return rows, (rows[-1].order.id if more and rows else None)
+    found = db.session.execute(stmt.order_by(Order.id.desc()).limit(limit + 1)).all()
+    rows = _rows(found[:limit])
+    return rows, (rows[-1].order.id if len(found) > limit else None)
 
 
 def for_export(f: DeskFilters) -> list[DeskRow]:
+    """Every matching order (at most EXPORT_LIMIT) with its lines and paying transaction: four queries."""
     stmt = _filtered(replace(f, base=replace(f.base, before=None)))
     found = db.session.execute(stmt.options(selectinload(Order.lines)).order_by(Order.id.desc())
                                .limit(EXPORT_LIMIT)).all()
-    return _rows([(o, c) for o, c in found])
-
-
-def suppliers() -> list[tuple[int, str]]:
-    return list(db.session.execute(select(Supplier.id, Supplier.name).order_by(Supplier.name)).all())
+    charge_ids = [charge_id for _, charge_id, _, _ in found if charge_id]
+    transactions = dict(db.session.execute(select(Payment.charge_id, Payment.transaction_id).where(
+        Payment.charge_id.in_(charge_ids), Payment.extra.is_(False))).all()) if charge_ids else {}
+    return _rows(found, transactions)
 
 
 # --- one order ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from app.core import csvio, navigation
 from app.core.auth import has_role, role_required
 from app.core.forms import Form, attempt
 from app.core.htmx import is_htmx, render
+from app.core.i18n import translated
 from app.core.money import to_major
 from app.orders import aftersale, aftersale_queries, desk, ops_queries
 from app.orders.aftersale_forms import DeliverForm, NoteForm, RedeclareForm, ShipForm
@@ -56,8 +57,8 @@ def _choices() -> dict[str, list[tuple[str, Any]]]:
 
 
 def _vocab(**more: Any) -> dict[str, Any]:
-    return {"labels": STATE_LABELS, "payment_labels": PAYMENT_LABELS, "customs_labels": CUSTOMS_LABELS,
-            "refund_labels": REFUND_LABELS, "refund_key": refund_key, "regimes": REGIME_LABELS, "locale": _locale(),
+    return {"labels": translated(STATE_LABELS), "payment_labels": translated(PAYMENT_LABELS),
+            "refund_key": refund_key, "regimes": translated(REGIME_LABELS), "locale": _locale(),
             "can": {"money": has_role(current_user, *MONEY), "goods": has_role(current_user, *GOODS)}, **more}
 
 
@@ -67,7 +68,7 @@ def orders():
     filters, errors = ops_queries.parse_filters(request.args)
     rows, next_before = ops_queries.page(filters)
     return render("orders/ops/list.html", "orders/ops/_list.html", rows=rows, filters=filters, errors=errors,
-                  next_before=next_before, suppliers=ops_queries.suppliers(), choices=_choices(), **_vocab())
+                  next_before=next_before, choices=_choices(), **_vocab())
 
 
 @bp.get("/export.csv")
@@ -82,13 +83,12 @@ def export():
 
 def _csv_row(row: ops_queries.DeskRow) -> list[Any]:
     o = row.order
-    paid = next((p.transaction_id for p in (row.charge.payments if row.charge else []) if not p.extra), "")
     shipments = aftersale_queries.shipments(o)
     return [o.number, o.created_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"), row.company,
             str(STATE_LABELS[o.state.value]), str(REGIME_LABELS[o.regime]),
-            str(PAYMENT_LABELS[row.charge.status.value]) if row.charge else "", paid,
+            str(PAYMENT_LABELS[row.payment]) if row.payment else "", row.transaction_id or "",
             to_major(o.total_fen, "CNY"), to_major(o.refunded_fen, "CNY"),
-            "; ".join(f"{REFUND_LABELS[refund_key(r.status.value)]} {to_major(r.amount_fen, 'CNY')}" for r in row.refunds),
+            "; ".join(f"{REFUND_LABELS[refund_key(r.state)]} {to_major(r.amount_fen, 'CNY')}" for r in row.refunds),
             str(CUSTOMS_LABELS[row.customs]) if row.customs else "", row.cert or "",
             "; ".join(sorted({line.supplier_name for line in o.lines})),
             "; ".join(f"{s.carrier} {s.tracking_no}" for s in shipments)]
