@@ -71,14 +71,14 @@ def count_round_trips(client, counter: RoundTrips, path: str) -> tuple[int, int,
     return counter.statements, counter.transaction, counter.pings
 
 
-def round_trips(pages: dict[str, str]) -> dict[str, tuple[int, int, int]]:
+def round_trips(pages: dict[str, str], who: dict[str, str] = BUYER) -> dict[str, tuple[int, int, int]]:
     from app import create_app
     from app.extensions import db
     from bench import _bare_app
 
     app = create_app()
     client = app.test_client()
-    response = client.post("/login", data={**BUYER, "csrf_token": csrf_token(client.get("/login").get_data(as_text=True))})
+    response = client.post("/login", data={**who, "csrf_token": csrf_token(client.get("/login").get_data(as_text=True))})
     assert response.status_code == 303, response.status_code
     with app.app_context():
         counter = RoundTrips(db.engine)
@@ -88,9 +88,9 @@ def round_trips(pages: dict[str, str]) -> dict[str, tuple[int, int, int]]:
     return counts
 
 
-def session_cookie(base: str) -> str:
+def session_cookie(base: str, who: dict[str, str] = BUYER) -> str:
     s = requests.Session()
-    r = s.post(base + "/login", data={**BUYER, "csrf_token": csrf_token(s.get(base + "/login").text)},
+    r = s.post(base + "/login", data={**who, "csrf_token": csrf_token(s.get(base + "/login").text)},
                allow_redirects=False)
     assert r.status_code == 303, r.status_code
     # A browser keeps the cookie the first signed-in page sets (it adds the CSRF secret);
@@ -99,30 +99,33 @@ def session_cookie(base: str) -> str:
     return "; ".join(f"{k}={v}" for k, v in s.cookies.items())
 
 
-def check(url: str, cookie: str | None) -> None:
-    """The page answers 200 (signed in, when given the cookie); then a warm-up run."""
+def check(url: str, cookie: str | None, shown: str = "王小明") -> None:
+    """The page answers 200 (signed in, when given the cookie, as the user whose name is
+    `shown` in the top bar: seed-demo's buyer by default); then a warm-up run."""
     r = requests.get(url, headers={"Cookie": cookie} if cookie else {}, allow_redirects=False)
     assert r.status_code == 200, (url, r.status_code)
-    assert cookie is None or "王小明" in r.text, f"{url}: not signed in"  # seed-demo's buyer, in the top bar
+    assert cookie is None or shown in r.text, f"{url}: not signed in"
     wrk(url, WARMUP, cookie)
 
 
-def measure(pages: dict[str, str], facts: str, goal_pages: list[str]) -> None:
-    """Measure `pages` (name → path; all but /hello signed in) against the bare page, in one
-    run, and print the table; `facts` describes the data they ran over."""
-    trips = round_trips(pages)
+def measure(pages: dict[str, str], facts: str, goal_pages: list[str], who: dict[str, str] = BUYER,
+            shown: str = "王小明") -> None:
+    """Measure `pages` (name → path; all but /hello signed in as `who`, whose top bar shows
+    `shown`) against the bare page, in one run, and print the table; `facts` describes the
+    data they ran over."""
+    trips = round_trips(pages, who)
     # Runs of each page alternate with runs of the bare page, so that the load of whatever
     # else runs on the machine weighs on both sides of each ratio.
     rps: dict[str, float] = {}
     beside: dict[str, float] = {}
     with gunicorn(BARE, WORKERS, THREADS) as bare, gunicorn("wsgi:app", WORKERS, THREADS) as portal:
-        cookie = session_cookie(portal)
+        cookie = session_cookie(portal, who)
         targets = {"bare /hello": (bare + "/hello", None)}
         targets.update({f"portal {name}": (portal + path, None if path == "/hello" else cookie)
                         for name, path in pages.items()})
         check(bare + "/fortunes", None)
         for url, page_cookie in targets.values():
-            check(url, page_cookie)
+            check(url, page_cookie, shown)
         for name, (url, page_cookie) in targets.items():
             runs = [(wrk(bare + "/fortunes", SLICE), wrk(url, SLICE, page_cookie)) for _ in range(SLICES)]
             beside[name] = statistics.mean(r[0] for r in runs)
@@ -133,7 +136,7 @@ def measure(pages: dict[str, str], facts: str, goal_pages: list[str]) -> None:
     print(f"both servers: gunicorn, {WORKERS} workers ({kind}); the Procfile's web line has "
           f"--workers {procfile[procfile.index('--workers') + 1]} --threads {procfile[procfile.index('--threads') + 1]}")
     print(f"wrk -t2 -c16, after a {WARMUP} warm-up {SLICES} runs of {SLICE} per page, each after one of bare /fortunes; "
-          f"portal pages but /hello signed in as {BUYER['email']}")
+          f"portal pages but /hello signed in as {who['email']}")
     print(facts)
     print(f"{'page':<22}{'req/s':>7}{'bare fortunes':>15}{'ratio':>7}   {'SQL':>3}{'BEGIN/END':>10}{'ping':>5}{'round trips':>12}")
 
