@@ -19,27 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import OPS, RoundTrips, csrf_token  # noqa: E402
 from bench.http_home import measure, ready  # noqa: E402
+from bench.http_orders import paid_as_notified  # noqa: E402
 from bench.notify import _bench_offer  # noqa: E402
 
 ORDERS = int(os.environ.get("BENCH_DESK_ORDERS", "10000"))
 BATCH = 250
-
-
-def _pay(order) -> None:
-    from app.extensions import db
-    from app.orders import services
-    from app.payments import services as pay
-    from app.payments.gateway import TradeType
-    from app.payments.models import Attempt
-
-    charge = services.charge_of(order)
-    attempt = Attempt(charge_id=charge.id, out_trade_no=f"{charge.number}D1", trade_type=TradeType.NATIVE)
-    db.session.add(attempt)
-    db.session.flush()
-    pay.apply(pay.Result(out_trade_no=attempt.out_trade_no, transaction_id=f"4200000002202612{order.id:012d}",
-                         total_fee=charge.amount_fen, cash_fee=charge.amount_fen, coupon_fee=0,
-                         settlement_total_fee=None, fee_type="CNY", trade_type="NATIVE", bank_type="CMC",
-                         openid="o-bench", paid_at=None, raw={}), "notify")
 
 
 def desk_orders(count: int) -> tuple[int, int, str]:
@@ -64,7 +48,7 @@ def desk_orders(count: int) -> tuple[int, int, str]:
             buyer = buyers[n % len(buyers)]
             order = services.create(buyer, buyer.company_id, [(offer.id, 1 + n % 3)])
             if n % 5:
-                _pay(order)
+                paid_as_notified(order)
                 if n % 8 == 1:
                     refund = aftersale.request_refund(order, reason="bench", requested_by_id=buyer.id,
                                                       amount_fen=100)
