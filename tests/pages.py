@@ -175,16 +175,17 @@ def _offers_api() -> list[str]:
 # --------------------------------------------------------------------------- orders
 
 def _demo_order() -> list[int]:
-    """An order of the first demo company's owner (other accounts see 404 there), placed
-    once per walk; a priced offer from the demo catalog."""
+    """An unpaid order of the first demo company's owner (other accounts see 404 there),
+    placed once per walk; a priced offer from the demo catalog."""
     from app.accounts.models import User
     from app.catalog.models import Offer
     from app.orders import services
-    from app.orders.models import Order
+    from app.orders.models import Order, OrderState
 
     owner = db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0]))
-    found = db.session.scalar(select(Order.id).where(Order.buyer_id == owner.id, Order.idempotency_key.is_(None))
-                              .order_by(Order.id))
+    # One waiting for its payment, whatever else the demo data holds (paid orders after payment).
+    found = db.session.scalar(select(Order.id).where(Order.buyer_id == owner.id,
+                                                     Order.state == OrderState.PENDING_PAYMENT).order_by(Order.id))
     if found is None:
         offer = db.session.scalar(select(Offer).where(Offer.active.is_(True), Offer.moq == 1,
                                                       Offer.order_increment == 1).order_by(Offer.id))

@@ -49,11 +49,12 @@ def _locale() -> str:
 
 def _choices() -> dict[str, list[tuple[str, Any]]]:
     """The desk's filter choices, each value with its words."""
-    return {"state": [(s.value, STATE_LABELS[s.value]) for s in OrderState],
-            "payment": list(PAYMENT_LABELS.items()),
-            "customs": [("none", _l("Not declared"))] + [(k, CUSTOMS_LABELS[k]) for k in ops_queries.CUSTOMS_CHOICES[1:]],
-            "refund": [(k, REFUND_LABELS[refund_key(k)]) for k in ops_queries.REFUND_CHOICES[:-1]]
-            + [("needs_funds", _l("Waiting for funds"))]}
+    states, customs, refunds = translated(STATE_LABELS), translated(CUSTOMS_LABELS), translated(REFUND_LABELS)
+    return {"state": [(s.value, states[s.value]) for s in OrderState],
+            "payment": list(translated(PAYMENT_LABELS).items()),
+            "customs": [("none", _("Not declared"))] + [(k, customs[k]) for k in ops_queries.CUSTOMS_CHOICES[1:]],
+            "refund": [(k, refunds[refund_key(k)]) for k in ops_queries.REFUND_CHOICES[:-1]]
+            + [("needs_funds", _("Waiting for funds"))]}
 
 
 def _vocab(**more: Any) -> dict[str, Any]:
