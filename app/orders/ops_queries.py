@@ -75,9 +75,14 @@ def parse_filters(args: Mapping[str, str]) -> tuple[DeskFilters, dict[str, str]]
                        _choice(args, "refund", REFUND_CHOICES, errors), number or None), errors
 
 
-def _filtered(f: DeskFilters):
-    """Orders with their charge's id and state and their company's name, as the filters say."""
-    stmt = (select(Order, Charge.id, Charge.status, Company.name)
+# What a row of the list shows of an order: read as columns, not as whole orders.
+LISTED = (Order.id, Order.number, Order.created_at, Order.state, Order.total_fen, Order.refunded_fen)
+
+
+def _filtered(f: DeskFilters, *order):
+    """`order` (the Order entity, or LISTED) with its charge's id and state and its company's
+    name, as the filters say."""
+    stmt = (select(*order, Charge.id, Charge.status, Company.name)
             .outerjoin(Charge, and_(Charge.owner_type == services.OWNER, Charge.owner_id == Order.id))
             .join(Company, Company.id == Order.company_id))
     stmt = queries.narrowed(stmt, f.base)
@@ -111,7 +116,7 @@ class Mark:
 
 @dataclass(frozen=True)
 class DeskRow:
-    order: Order
+    order: Any                             # an Order, or a row of its LISTED columns
     company: str
     payment: str | None                    # the charge's state (open, paid, closed)
     refunds: list[Mark]
@@ -154,7 +159,8 @@ def _marks(charge_ids: Sequence[int]) -> dict[int, tuple[list[Mark], list[Mark]]
     return found
 
 
-def _rows(found: Sequence[Any], transactions: dict[int, str] | None = None) -> list[DeskRow]:
+def _rows(found: Sequence[tuple[Any, int | None, ChargeStatus | None, str]],
+          transactions: dict[int, str] | None = None) -> list[DeskRow]:
     marks = _marks([charge_id for _, charge_id, _, _ in found if charge_id])
     rows = []
     for order, charge_id, status, company in found:
@@ -167,17 +173,18 @@ def _rows(found: Sequence[Any], transactions: dict[int, str] | None = None) -> l
 def page(f: DeskFilters, limit: int = PAGE_SIZE) -> tuple[list[DeskRow], int | None]:
     """Up to `limit` orders, newest first, and the id to continue from (None on the last page):
     two queries (orders with charges and companies; refunds and declarations), however deep."""
-    stmt = _filtered(f)
+    stmt = _filtered(f, *LISTED)
     if f.base.before:
         stmt = stmt.where(Order.id < f.base.before)
     found = db.session.execute(stmt.order_by(Order.id.desc()).limit(limit + 1)).all()
-    rows = _rows(found[:limit])
+    width = len(LISTED)
+    rows = _rows([(r, *r[width:]) for r in found[:limit]])
     return rows, (rows[-1].order.id if len(found) > limit else None)
 
 
 def for_export(f: DeskFilters) -> list[DeskRow]:
     """Every matching order (at most EXPORT_LIMIT) with its lines and paying transaction: four queries."""
-    stmt = _filtered(replace(f, base=replace(f.base, before=None)))
+    stmt = _filtered(replace(f, base=replace(f.base, before=None)), Order)
     found = db.session.execute(stmt.options(selectinload(Order.lines)).order_by(Order.id.desc())
                                .limit(EXPORT_LIMIT)).all()
     charge_ids = [charge_id for _, charge_id, _, _ in found if charge_id]
