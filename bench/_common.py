@@ -162,6 +162,7 @@ def wrk(url: str, duration: str, cookie: str | None = None, connections: int = 1
 # --- signing in and counting round trips ---------------------------------------------------
 
 BUYER = {"email": "buyer@demo.test", "password": "demo-pass-2026", "name": "王小明"}  # from `flask seed-demo`
+OPS = {"email": "ops@demo.test", "password": "demo-pass-2026", "name": "运营 赵"}  # the operator of `flask seed-demo`
 
 
 def csrf_token(login_page: str) -> str:

@@ -21,6 +21,24 @@ from bench.notify import _bench_offer  # noqa: E402
 ORDERS = int(os.environ.get("BENCH_ORDERS", "200"))
 
 
+def paid_as_notified(order) -> None:
+    """Pay `order` through the one apply function, as WeChat's notify of a QR code payment would."""
+    from app.extensions import db
+    from app.orders import services
+    from app.payments import services as pay
+    from app.payments.gateway import TradeType
+    from app.payments.models import Attempt
+
+    charge = services.charge_of(order)
+    attempt = Attempt(charge_id=charge.id, out_trade_no=f"{charge.number}B1", trade_type=TradeType.NATIVE)
+    db.session.add(attempt)
+    db.session.flush()
+    pay.apply(pay.Result(out_trade_no=attempt.out_trade_no, transaction_id=f"4200000001202612{order.id:012d}",
+                         total_fee=charge.amount_fen, cash_fee=charge.amount_fen, coupon_fee=0,
+                         settlement_total_fee=None, fee_type="CNY", trade_type="NATIVE", bank_type="CMC",
+                         openid="o-bench", paid_at=None, raw={}), "notify")
+
+
 def buyer_orders(count: int) -> tuple[int, int]:
     """(the pending order's id, how many orders the buyer has): tops the buyer up to `count`
     orders, paid through the one apply function as a notify would, the newest left unpaid."""
@@ -31,9 +49,6 @@ def buyer_orders(count: int) -> tuple[int, int]:
     from app.extensions import db
     from app.orders import services
     from app.orders.models import Order, OrderState
-    from app.payments import services as pay
-    from app.payments.gateway import TradeType
-    from app.payments.models import Attempt
 
     app = create_app()
     with app.app_context():
@@ -44,14 +59,7 @@ def buyer_orders(count: int) -> tuple[int, int]:
             order = services.create(buyer, buyer.company_id, [(offer.id, 1)])
             if n == count - 1:
                 break
-            charge = services.charge_of(order)
-            attempt = Attempt(charge_id=charge.id, out_trade_no=f"{charge.number}B1", trade_type=TradeType.NATIVE)
-            db.session.add(attempt)
-            db.session.flush()
-            pay.apply(pay.Result(out_trade_no=attempt.out_trade_no, transaction_id=f"4200000001202612{order.id:012d}",
-                                 total_fee=charge.amount_fen, cash_fee=charge.amount_fen, coupon_fee=0,
-                                 settlement_total_fee=None, fee_type="CNY", trade_type="NATIVE", bank_type="CMC",
-                                 openid="o-bench", paid_at=None, raw={}), "notify")
+            paid_as_notified(order)
         db.session.commit()
         pending = db.session.scalar(select(Order.id).where(Order.buyer_id == buyer.id,
                                                            Order.state == OrderState.PENDING_PAYMENT)

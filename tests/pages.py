@@ -175,15 +175,17 @@ def _offers_api() -> list[str]:
 # --------------------------------------------------------------------------- orders
 
 def _demo_order() -> list[int]:
-    """An order of the first demo company's owner (other accounts see 404 there), placed
-    once per walk; a priced offer from the demo catalog."""
+    """An unpaid order of the first demo company's owner (other accounts see 404 there),
+    placed once per walk; a priced offer from the demo catalog."""
     from app.accounts.models import User
     from app.catalog.models import Offer
     from app.orders import services
-    from app.orders.models import Order
+    from app.orders.models import Order, OrderState
 
     owner = db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0]))
-    found = db.session.scalar(select(Order.id).where(Order.buyer_id == owner.id).order_by(Order.id))
+    # One waiting for its payment, whatever else the demo data holds (paid orders after payment).
+    found = db.session.scalar(select(Order.id).where(Order.buyer_id == owner.id,
+                                                     Order.state == OrderState.PENDING_PAYMENT).order_by(Order.id))
     if found is None:
         offer = db.session.scalar(select(Offer).where(Offer.active.is_(True), Offer.moq == 1,
                                                       Offer.order_increment == 1).order_by(Offer.id))
@@ -195,8 +197,43 @@ def _order_page(suffix: str) -> Callable[[], list[str]]:
     return lambda: [f"/orders/{_demo_order()[0]}{suffix}"]
 
 
-for _suffix in ("", "/pay", "/status", "/pay/return"):
+for _suffix in ("/pay", "/status", "/pay/return"):
     example(f"/orders/<int:order_id>{_suffix}")(_order_page(_suffix))
+
+
+def _aftersale_orders(*cases: str) -> list[int]:
+    """The demo orders after payment (app/orders/demo_aftersale.py) of these cases."""
+    from app.orders.models import Order
+
+    keys = [f"demo-aftersale-{case}" for case in cases]
+    found = list(db.session.scalars(select(Order.id).where(Order.idempotency_key.in_(keys)).order_by(Order.id)))
+    assert len(found) == len(keys), "the demo data has no orders after payment: app/orders/demo_aftersale.py"
+    return found
+
+
+@example("/orders/<int:order_id>")
+def _order_pages() -> list[str]:
+    """The unpaid order, and orders with refunds (one failed at WeChat), customs refused, shipped."""
+    ids = _aftersale_orders("shipped_partly_refunded", "identity_refused", "refund_change", "rejected")
+    return [f"/orders/{i}" for i in [_demo_order()[0], *ids]]
+
+
+@example("/ops/orders/<int:order_id>")
+def _desk_order() -> list[str]:
+    ids = _aftersale_orders("requested", "identity_refused", "refund_change", "shipped_partly_refunded")
+    return [f"/ops/orders/{i}" for i in ids] + ["/ops/orders/2147483647"]
+
+
+@example("/ops/orders")
+def _desk_filtered() -> list[str]:
+    return ["/ops/orders?refund=requested&customs=succeeded", "/ops/orders?payment=open&state=lost"]
+
+
+@example("/api/v1/refunds/<int:refund_id>")
+def _refund_api() -> list[str]:
+    from app.payments.models import Refund
+
+    return [f"/api/v1/refunds/{_first(Refund)}", "/api/v1/refunds/2147483647"]
 
 
 @example("/consignees/<int:consignee_id>/edit")

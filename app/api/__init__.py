@@ -11,7 +11,7 @@ __all__ = ["register"]
 
 
 def register(app: Flask) -> None:
-    from app.api import catalog, orders, statements, tickets  # noqa: F401  (routes on the api blueprint)
+    from app.api import catalog, orders, refunds, statements, tickets  # noqa: F401  (routes on the api blueprint)
     from app.api.base import bp
 
     app.register_blueprint(bp)

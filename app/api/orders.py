@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from app import payments
 from app.api import params
+from app.api.refunds import aftersale_json
 from app.api.base import (
     BadParameter,
     authenticated,
@@ -26,7 +27,7 @@ from app.api.base import (
 )
 from app.core.errors import NotFound, RecordedRefusal
 from app.core.security import client_ip
-from app.orders import consignees, queries, services
+from app.orders import aftersale_queries, consignees, queries, services
 from app.orders.models import Order, OrderState
 
 STATES = tuple(s.value for s in OrderState)
@@ -37,8 +38,9 @@ def _time(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def order_json(order: Order, charge: payments.Charge) -> dict[str, Any]:
-    """The order object of the API (README, "The order object")."""
+def order_json(order: Order, charge: payments.Charge, after: tuple[list, list] = ([], [])) -> dict[str, Any]:
+    """The order object of the API (README, "The order object"); `after` holds the order's
+    refunds and customs declarations (aftersale_queries.for_orders)."""
     locale = str(get_locale() or "")
     return {
         "id": order.id, "number": order.number, "out_trade_no": payments.out_trade_no(charge),
@@ -46,17 +48,19 @@ def order_json(order: Order, charge: payments.Charge) -> dict[str, Any]:
         "goods_fen": order.goods_fen, "shipping_fen": order.shipping_fen, "insurance_fen": order.insurance_fen,
         "tax_fen": order.tax_fen, "regime": order.regime, "created_at": _time(order.created_at),
         "expires_at": _time(order.expires_at), "paid_at": _time(order.paid_at), "closed_at": _time(order.closed_at),
-        "lines": [{"offer_id": line.offer_id, "product_id": line.product_id, "product": line.name(locale),
+        "lines": [{"id": line.id, "offer_id": line.offer_id, "product_id": line.product_id, "product": line.name(locale),
                    "supplier": line.supplier_name, "quantity": line.quantity, "goods_fen": line.goods_fen,
                    "shipping_fen": line.shipping_fen, "insurance_fen": line.insurance_fen, "tax_fen": line.tax_fen,
                    "landed_fen": line.landed_fen} for line in order.lines],
         "payments": [{"transaction_id": p.transaction_id, "total_fee": p.total_fee, "trade_type": p.trade_type,
                       "paid_at": _time(p.paid_at)} for p in charge.payments],
+        **aftersale_json(order, *after),
     }
 
 
 def _one(order: Order) -> dict[str, Any]:
-    return order_json(order, queries.charges([order])[order.id])
+    charges = queries.charges([order])
+    return order_json(order, charges[order.id], aftersale_queries.for_orders([order], charges)[order.id])
 
 
 @bp.post("/orders")
@@ -103,8 +107,10 @@ def list_orders():
     limit = params.query_int("limit", queries.PAGE_SIZE, 1, queries.MAX_PAGE_SIZE)
     page = queries.page(company, state=OrderState(state) if state else None, after=_after(), limit=limit)
     charges = queries.charges(page.orders)
+    after = aftersale_queries.for_orders(page.orders, charges)
     more = f"{page.more[0].isoformat()}/{page.more[1]}" if page.more else None
-    return jsonify({"items": [order_json(o, charges[o.id]) for o in page.orders], "next_cursor": cursor_out("o", more)})
+    return jsonify({"items": [order_json(o, charges[o.id], after[o.id]) for o in page.orders],
+                    "next_cursor": cursor_out("o", more)})
 
 
 @bp.get("/orders/<int:order_id>")

@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     from app.core.cli import add_seeder
     from app.core.jobs import schedule
     from app.orders import jobs, order_views, pay_views, queries, seed, services, views  # noqa: F401  (routes on views.bp)
+    from app.orders import aftersale_texts, ops_views, refund_views  # noqa: F401  (refund_views: routes on views.bp)
 
     services.register_payments(app)
     add_seeder(app, "orders", seed.seed_demo)
@@ -37,3 +38,5 @@ def register(app: Flask) -> None:
     # The Buy now macro, rendered inside other domains' pages, asks these itself.
     app.add_template_global(views.can_buy, "orders_can_buy")
     app.add_template_global(views.new_token, "orders_form_token")
+    app.add_template_global(aftersale_texts, "aftersale_texts")
+    ops_views.register(app)

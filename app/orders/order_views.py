@@ -13,7 +13,8 @@ from app.core.forms import attempt
 from app.core.htmx import redirect_htmx, render
 from app.core.models import utcnow
 from app.core.money import to_major
-from app.orders import checkout, notice, queries, services
+from app.orders import aftersale_queries, checkout, notice, queries, services
+from app.orders.aftersale_forms import RefundForm
 from app.orders.consignees import default_consignee, masked_phone
 from app.orders.forms import CheckoutForm
 from app.orders.models import OrderState
@@ -56,12 +57,14 @@ def orders_csv():
     return csvio.response("orders.csv", header, rows)
 
 
-def _order_page(order, status: int = 200):
+def _order_page(order, status: int = 200, refund_form: RefundForm | None = None):
     charge = services.charge_of(order)
     return render("orders/detail.html", status=status, order=order, charge=charge, locale=_locale(),
-                  notice=notice.notice_for(order), timeline=queries.timeline(order),
+                  notice=notice.notice_for(order), timeline=aftersale_queries.timeline(order),
                   payments=queries.payments_of(order), phone=masked_phone(order.consignee_phone),
-                  can_buy=can_buy(), token=new_token(), labels=STATE_LABELS)
+                  can_buy=can_buy(), token=new_token(), labels=STATE_LABELS,
+                  refund_form=refund_form or RefundForm(order.lines, _locale(), formdata=None),
+                  **aftersale_queries.for_order(order))
 
 
 @bp.get("/orders/<int:order_id>")

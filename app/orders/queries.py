@@ -82,7 +82,11 @@ def parse_filters(args: Mapping[str, str]) -> tuple[Filters, dict[str, str]]:
 
 
 def _filtered(company_id: int, f: Filters):
-    stmt = select(Order).where(Order.company_id == company_id)
+    return narrowed(select(Order).where(Order.company_id == company_id), f)
+
+
+def narrowed(stmt, f: Filters):
+    """`stmt` (a select of orders) limited to the filters' state and Beijing days."""
     if f.state:
         stmt = stmt.where(Order.state == f.state)
     if f.start:

@@ -22,4 +22,16 @@ def seed_demo() -> str:
         if db.session.scalar(select(Consignee.id).where(Consignee.user_id == user.id).limit(1)) is None:
             save(user, company_id, **DEMO_CONSIGNEE)
             added += 1
-    return f"{added} demo consignees"
+    orders = _demo_aftersale()
+    return f"{added} demo consignees, {orders} demo orders after payment"
+
+
+def _demo_aftersale() -> int:
+    """Orders of the demo buyer with refunds, customs answers and shipments (demo_aftersale.py)."""
+    from app import accounts
+    from app.orders import demo_aftersale
+
+    buyer, ops = accounts.find_user_by_email("buyer@demo.test"), accounts.find_user_by_email("ops@demo.test")
+    if buyer is None or ops is None or buyer.company_id is None:
+        return 0
+    return demo_aftersale.seed(buyer, ops.id)

@@ -46,10 +46,11 @@ def payment_notify(body: bytes, remote_addr: str | None) -> Answer:
         return _refused(callback, "empty", "empty body")
     if len(body) > MAX_BODY:
         return _refused(callback, "too_large", f"{len(body)} bytes")
+    notice = None
     try:
         with db.session.begin_nested():
             notice = services.get_gateway().parse_payment_notify(body)
-            callback.out_trade_no, callback.transaction_id = notice.out_trade_no[:32], notice.transaction_id[:32]
+            _link(callback, notice)
             if notice.result_code != "SUCCESS":
                 callback.outcome = "not_paid"
                 return Answer(True, "OK")  # a failed payment: nothing to record, stop the retries
@@ -60,13 +61,13 @@ def payment_notify(body: bytes, remote_addr: str | None) -> Answer:
         return _refused(callback, "bad_notify", str(e))
     except services.Mismatch as e:
         current_app.logger.error("payment notify %s: %s", callback.id, e)
-        return _refused(callback, "mismatch", str(e.message))
+        return _refused(callback, "mismatch", str(e.message), notice)
     except LookupError:
         # It can arrive before the commit that created the attempt: WeChat will retry.
-        return _refused(callback, "unknown_order", "no attempt with this out_trade_no (yet)")
+        return _refused(callback, "unknown_order", "no attempt with this out_trade_no (yet)", notice)
     except Exception as e:  # never a 500: keep the callback, let WeChat retry
         current_app.logger.exception("payment notify %s failed", callback.id)
-        return _refused(callback, "error", f"{type(e).__name__}: {e}"[:1000])
+        return _refused(callback, "error", f"{type(e).__name__}: {e}"[:1000], notice)
     callback.outcome = outcome
     db.session.flush()
     return Answer(True, "OK")
@@ -82,10 +83,11 @@ def refund_notify(body: bytes, remote_addr: str | None) -> Answer:
     callback = _store("refund", body, remote_addr)
     if not body or len(body) > MAX_BODY:
         return _refused(callback, "bad_notify", "empty or too large")
+    notice = None
     try:
         with db.session.begin_nested():
             notice = services.get_gateway().parse_refund_notify(body)
-            callback.out_trade_no, callback.transaction_id = notice.out_trade_no[:32], notice.transaction_id[:32]
+            _link(callback, notice)
             refund = db.session.scalar(select(Refund).where(Refund.out_refund_no == notice.out_refund_no)
                                        .with_for_update())
             if refund is None:
@@ -99,18 +101,27 @@ def refund_notify(body: bytes, remote_addr: str | None) -> Answer:
     except (gw.BadSignature, gw.BadReply) as e:
         return _refused(callback, "bad_notify", str(e))
     except services.Mismatch as e:
-        return _refused(callback, "mismatch", str(e))
+        return _refused(callback, "mismatch", str(e), notice)
     except LookupError:
-        return _refused(callback, "unknown_refund", "no refund with this out_refund_no")
+        return _refused(callback, "unknown_refund", "no refund with this out_refund_no", notice)
     except Exception as e:
         current_app.logger.exception("refund notify %s failed", callback.id)
-        return _refused(callback, "error", f"{type(e).__name__}: {e}"[:1000])
+        return _refused(callback, "error", f"{type(e).__name__}: {e}"[:1000], notice)
     callback.outcome = outcome
     db.session.flush()
     return Answer(True, "OK")
 
 
-def _refused(callback: Callback, outcome: str, detail: str) -> Answer:
+def _link(callback: Callback, notice) -> None:
+    """Name the order a notify (signed, or decrypted with our key) is about."""
+    callback.out_trade_no, callback.transaction_id = notice.out_trade_no[:32], notice.transaction_id[:32]
+
+
+def _refused(callback: Callback, outcome: str, detail: str, notice=None) -> Answer:
+    # A refusal undoes the processing's savepoint, the callback's link to its order with
+    # it; an authenticated notice names its order again, so the order desk lists it.
+    if notice is not None:
+        _link(callback, notice)
     callback.outcome, callback.detail = outcome, detail[:2000]
     db.session.flush()
     return Answer(False, outcome)

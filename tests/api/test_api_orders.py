@@ -26,7 +26,7 @@ def test_an_order_comes_back_whole(api, shop, buyer, db_session):
     assert order["out_trade_no"] == stored.number, "before any prepay WeChat knows the order by its number"
     assert order["expires_at"] == stored.expires_at.isoformat() and order["payments"] == []
     cny, usd = order["lines"]
-    assert cny == {"offer_id": shop.cny_offer.id, "product_id": shop.product.id, "product": "保湿面霜",
+    assert cny == {"id": stored.lines[0].id, "offer_id": shop.cny_offer.id, "product_id": shop.product.id, "product": "保湿面霜",
                    "supplier": shop.cny_offer.supplier.name, "quantity": 2, "goods_fen": 20_000,
                    "shipping_fen": 0, "insurance_fen": 0, "tax_fen": 1_820, "landed_fen": 21_820}
     assert (usd["goods_fen"], usd["shipping_fen"], usd["tax_fen"], usd["landed_fen"]) == (10_500, 3_500, 1_274, 15_274)
@@ -189,7 +189,7 @@ def test_a_page_costs_the_same_queries_however_many_orders_it_shows(api, shop, c
     with count_queries() as seven:
         body = api.get("/api/v1/orders").get_json()
     assert len(body["items"]) == 7 and len(body["items"][0]["payments"]) == 1
-    assert len(seven) == len(one) == 6, "token, orders, lines, charges, attempts, payments"
+    assert len(seven) == len(one) == 8, "token, orders, lines, charges, attempts, payments, refunds, declarations"
 
 
 def test_the_list_filters_by_state_and_refuses_unknown_ones(api, shop):
