@@ -2,6 +2,7 @@
 
 Other domains use:
     post(event_key, kind, [Line(...)], ...)   one balanced entry per event, idempotent
+    post_many([Entry(event_key, kind, lines, ...)])   many such entries at once (a day's fees)
     Line(code, amount_fen, party_type, party_id)
     balance(code, ...), balances(), entries_for_order(order_id), entry(event_key), trial_balance()
     reversal(entry, amount, against)     lines taking an amount back out of an entry's credits
@@ -19,6 +20,7 @@ from app.ledger.services import (
     SUPPLIER_PAYABLE,
     TAX_HELD,
     WECHAT_FEES,
+    Entry,
     Line,
     Unbalanced,
     balance,
@@ -26,12 +28,13 @@ from app.ledger.services import (
     entries_for_order,
     entry,
     post,
+    post_many,
     reversal,
     trial_balance,
 )
 
-__all__ = ["BANK", "CLEARING", "COMMISSION", "REFUNDS_DUE", "SUPPLIER_PAYABLE", "TAX_HELD", "WECHAT_FEES", "Line", "Unbalanced",
-           "balance", "balances", "entries_for_order", "entry", "post", "register", "reversal", "trial_balance"]
+__all__ = ["BANK", "CLEARING", "COMMISSION", "REFUNDS_DUE", "SUPPLIER_PAYABLE", "TAX_HELD", "WECHAT_FEES", "Entry", "Line", "Unbalanced",
+           "balance", "balances", "entries_for_order", "entry", "post", "post_many", "register", "reversal", "trial_balance"]
 
 
 def register(app: Flask) -> None:

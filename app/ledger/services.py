@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy import insert as sa_insert
 
 from app.core.models import utcnow
 from app.extensions import db
@@ -91,6 +92,63 @@ def post(event_key: str, kind: str, lines: Sequence[Line], *, memo: str = "", or
     db.session.execute(insert(Posting), [{"entry_id": entry_id, "account_id": ids[(l.code, l.party_type, l.party_id)],
                                           "amount_fen": l.amount_fen} for l in lines])
     return entry_id
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry for `post_many`: what `post` takes for one."""
+
+    event_key: str
+    kind: str
+    lines: Sequence[Line]
+    memo: str = ""
+    order_id: int | None = None
+    company_id: int | None = None
+    at: datetime | None = None
+
+
+def post_many(entries: Sequence[Entry]) -> int:
+    """Post many balanced entries, each once by its event key, as `post` does one at a time;
+    returns how many were new.
+
+    For a day's worth of entries (a fee per trade): a few statements per thousand entries
+    instead of three per entry. Entries posted before, here or by a concurrent
+    transaction, are left as they are. Raises Unbalanced, posting nothing, when any
+    entry's lines do not add up.
+    """
+    from app.core.db import batches
+
+    for e in entries:
+        if sum(line.amount_fen for line in e.lines) != 0:
+            raise Unbalanced(f"{e.event_key}: postings add up to {sum(l.amount_fen for l in e.lines)}, not 0")
+    unique = list({e.event_key: e for e in entries}.values())
+    if not unique:
+        return 0
+    accounts = _accounts(list(dict.fromkeys((l.code, l.party_type, l.party_id) for e in unique for l in e.lines
+                                            if l.amount_fen)))
+    new = 0
+    now = utcnow()
+    for batch in batches(unique, per_item=9):
+        rows = [{"event_key": e.event_key, "kind": e.kind, "memo": e.memo[:200], "order_id": e.order_id,
+                 "company_id": e.company_id, "currency": "CNY", "reverses_id": None, "occurred_at": e.at or now,
+                 "created_at": now} for e in batch]
+        ids = dict(db.session.execute(_insert_new(rows)).all())
+        postings = [{"entry_id": ids[e.event_key], "account_id": accounts[(l.code, l.party_type, l.party_id)],
+                     "amount_fen": l.amount_fen} for e in batch if e.event_key in ids for l in e.lines if l.amount_fen]
+        for part in batches(postings, per_item=3):
+            db.session.execute(sa_insert(Posting), list(part))
+        new += len(ids)
+    return new
+
+
+def _insert_new(rows: list[dict]):
+    """INSERT entries, skipping event keys already booked; returns (event_key, id) of the new ones."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return (insert(JournalEntry).values(rows).on_conflict_do_nothing(index_elements=["event_key"])
+            .returning(JournalEntry.event_key, JournalEntry.id))
 
 
 def balance(code: str, party_type: str = "", party_id: int | None = None) -> int:

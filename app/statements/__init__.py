@@ -14,3 +14,9 @@ def register(app: Flask) -> None:
     from app.statements import views
 
     app.register_blueprint(views.bp)
+    _register_reconciliation(app)
+
+
+def _register_reconciliation(app: Flask) -> None:
+    """Reconciliation with WeChat Pay's bills and the ledger's pages, for platform finance."""
+    from app.statements import recon_models  # noqa: F401  (tables known to migrations)
