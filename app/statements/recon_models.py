@@ -128,6 +128,7 @@ class ReconException(TimestampMixin, db.Model):
     traded_at: Mapped[datetime | None]
     our_fen: Mapped[int | None] = mapped_column(BigInteger)      # what we recorded
     bill_fen: Mapped[int | None] = mapped_column(BigInteger)     # what WeChat billed
+    bill_fee_1e5_yuan: Mapped[int | None] = mapped_column(BigInteger)   # WeChat's fee on the row
     our_state: Mapped[str | None] = mapped_column(String(20))
     bill_state: Mapped[str | None] = mapped_column(String(20))
     # What a query (or the run) found out, in words kept for the page: a code, not prose.

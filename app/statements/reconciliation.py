@@ -15,6 +15,7 @@ each with the order and company of the charge's owner.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -88,28 +89,36 @@ def request(day: date, *, actor_id: int | None) -> ReconRun:
     return run
 
 
+def download(day: date) -> gw.Bill | None:
+    """The day's ALL bill from WeChat Pay; None when WeChat has none ("No Bill Exist": no trade
+    that day). Raises BillNotReady while WeChat is still making it, GatewayError otherwise."""
+    try:
+        return pay.get_gateway().download_bill(day, gw.BillType.ALL)
+    except gw.NoBill as e:
+        if e.code != "20002":
+            raise BillNotReady(f"the bill of {day.isoformat()} is not ready: {e.message or e.code}") from None
+        return None
+
+
 def reconcile(day: date, *, actor_id: int | None = None, repair: bool = True,
-              bill: gw.Bill | None = None) -> ReconRun:
+              source: Callable[[date], gw.Bill | None] = download) -> ReconRun:
     """Reconcile `day` now and return its run, done (or failed, with WeChat's reason).
 
-    `bill` stands in for the download (demo data); `repair=False` leaves findings unqueried.
-    Raises DomainError for a day WeChat has no bill for, BillNotReady while WeChat is still
-    making it, and GatewayUnavailable when WeChat does not answer (the job tries again).
+    `source` gives the day's bill (the demo data passes its own); `repair=False` leaves the
+    findings unqueried. Raises DomainError for a day WeChat has no bill for, BillNotReady
+    while WeChat is still making it, and GatewayUnavailable when WeChat does not answer
+    (the job tries again).
     """
     check_day(day)
     run = _run_for(day)
     if run.status != RunStatus.QUEUED or not run.requests:
         _queue(run, actor_id)
-    if bill is None:
-        try:
-            bill = pay.get_gateway().download_bill(day, gw.BillType.ALL)
-        except gw.NoBill as e:
-            if e.code != "20002":
-                raise BillNotReady(f"the bill of {day.isoformat()} is not ready: {e.message or e.code}") from None
-        except (gw.GatewayRejected, gw.BadReply, gw.BadSignature, gw.GatewayMisconfigured) as e:
-            return fail(run, f"{type(e).__name__}: {e}")
+    try:
+        bill = source(day)
+    except (gw.GatewayRejected, gw.BadReply, gw.BadSignature, gw.GatewayMisconfigured) as e:
+        return fail(run, f"{type(e).__name__}: {e}")
     rows = bill.rows if bill is not None else []   # "No Bill Exist": no trade that day at WeChat
-    if bill is not None:
+    if bill is not None and bill.text:
         _keep_bill(run, bill)
     ours = records.payments_of_day(day)
     billed = {r.transaction_id for r in rows if r.trade_state == "SUCCESS"}

@@ -25,6 +25,7 @@ _FIELDS = ("outcome", "transaction_id", "out_trade_no", "out_refund_no", "order_
 def _fill(exception: ReconException, f: Finding) -> None:
     for name in _FIELDS:
         setattr(exception, name, getattr(f, name))
+    exception.bill_fee_1e5_yuan = f.fee_1e5_yuan if f.outcome != Outcome.MISSING_REMOTE else None
 
 
 def store(run: ReconRun, findings: Iterable[Finding]) -> None:

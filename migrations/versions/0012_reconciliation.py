@@ -65,6 +65,7 @@ def upgrade():
     sa.Column('traded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('our_fen', sa.BigInteger(), nullable=True),
     sa.Column('bill_fen', sa.BigInteger(), nullable=True),
+    sa.Column('bill_fee_1e5_yuan', sa.BigInteger(), nullable=True),
     sa.Column('our_state', sa.String(length=20), nullable=True),
     sa.Column('bill_state', sa.String(length=20), nullable=True),
     sa.Column('finding', sa.String(length=40), nullable=True),

@@ -18,7 +18,7 @@ def test_seed_demo_is_idempotent(app, db_session):
     from app.accounts.models import User
 
     seeders = [seed for _name, seed in app.extensions["kj_seeders"]]
-    assert [name for name, _ in app.extensions["kj_seeders"]] == ["accounts", "catalog", "orders"]
+    assert [name for name, _ in app.extensions["kj_seeders"]] == ["accounts", "catalog", "orders", "reconciliation"]
     for seed in seeders:
         seed()
     first = db_session.scalar(db.select(db.func.count()).select_from(User))
