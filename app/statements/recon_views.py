@@ -29,9 +29,10 @@ RUN_PAGE, RUNS_PAGE = "statements/reconciliation/run.html", "statements/reconcil
 def _runs_page(form: RunForm, status: int = 200):
     before = queries.parse_day(request.args.get("before"))
     runs, next_before = queries.runs_page(before)
+    first, last = reconciliation.today() - timedelta(days=reconciliation.KEPT_DAYS), reconciliation.today() - timedelta(1)
+    form.day.render_kw = {"type": "date", "min": first.isoformat(), "max": last.isoformat()}
     return render(RUNS_PAGE, "statements/reconciliation/_runs.html", status=status, form=form, runs=runs,
-                  before=before, next_before=next_before, first_day=reconciliation.today() - timedelta(
-                      days=reconciliation.KEPT_DAYS), last_day=reconciliation.today() - timedelta(days=1))
+                  before=before, next_before=next_before, first_day=first, last_day=last)
 
 
 @bp.get("/reconciliation")
