@@ -12,6 +12,7 @@ amounts and times read without regular expressions per character or strptime.
 """
 from __future__ import annotations
 
+import gc
 from datetime import date, datetime
 from operator import itemgetter
 
@@ -73,7 +74,7 @@ def _fields(line: str) -> list[str]:
 
 
 class _Columns:
-    """Where each column WeChat names sits in this bill's header, and a reader for rows."""
+    """Where each column WeChat names sits in this bill's header."""
 
     TEXT = ("公众账号ID", "商户号", "微信订单号", "商户订单号", "用户标识", "交易类型", "交易状态", "付款银行",
             "货币种类", "商品名称", "商户数据包", "费率")   # in BillRow's order, after traded_at
@@ -93,19 +94,45 @@ class _Columns:
         self.refund = itemgetter(*(where[n] for n in refund)) if all(n in where for n in refund) else None
         self.applied, self.succeeded = where.get("退款申请时间"), where.get("退款成功时间")
 
-    def row(self, v: list[str]) -> BillRow:
-        traded_at = _time(v[self.time])
-        if traded_at is None:
-            raise BadReply("bill row without its trade time")
-        settle = _fen(v[self.settle])
-        # The order amount is the settled amount unless coupons paid part of it.
-        amounts = (settle, _fee(v[self.fee]), settle if v[self.total] == v[self.settle] else _fen(v[self.total]))
-        if v[self.state] != "REFUND" or self.refund is None:
-            return BillRow(traded_at, *self.text(v), *amounts)
+    def refund_row(self, v: list[str], head: tuple) -> BillRow:
         refund_id, out_refund_no, refund_fee, status = self.refund(v)
-        return BillRow(traded_at, *self.text(v), *amounts, refund_id, out_refund_no, _fen(refund_fee), status,
+        return BillRow(*head, refund_id, out_refund_no, _fen(refund_fee), status,
                        _time(v[self.applied]) if self.applied is not None else None,
                        _time(v[self.succeeded]) if self.succeeded is not None else None)
+
+    def rows(self, lines: list[str], first: int) -> tuple[list[BillRow], int]:
+        """The detail rows from lines[first] on, and the index of the line after them.
+
+        One loop with everything it uses in locals, since it runs once per trade of the day;
+        a row is made as the tuple it is, without the named tuple's per-field argument handling.
+        """
+        rows: list[BillRow] = []
+        append, text, width, refund = rows.append, self.text, self.width, self.refund
+        at, state, settle, fee, total = self.time, self.state, self.settle, self.fee, self.total
+        new, none, when = tuple.__new__, (None,) * 6, datetime.fromisoformat
+        index = first
+        try:
+            for index in range(first, len(lines)):
+                v = lines[index].split(",`")
+                if v[0][:1] != "`":
+                    break
+                v[0] = v[0][1:]
+                if len(v) != width:
+                    raise BadReply(f"bill line {index + 1} has {len(v)} fields, header has {width}")
+                settled = _fen(v[settle])
+                traded = v[at]
+                if len(traded) != 19 or traded[10] != " ":
+                    raise ValueError(traded)
+                # The order amount is the settled amount unless coupons paid part of it.
+                head = (when(traded + "+08:00"),) + text(v) + (
+                    settled, _fee(v[fee]), settled if v[total] == v[settle] else _fen(v[total]))
+                append(new(BillRow, head + none) if v[state] != "REFUND" or refund is None
+                       else self.refund_row(v, head))
+            else:
+                index = len(lines)
+        except ValueError as e:
+            raise BadReply(f"bill line {index + 1} has no trade time such as 2026-01-31 23:59:59: {e}") from None
+        return rows, index
 
 
 def _summary(head_line: str, line: str) -> BillSummary:
@@ -125,20 +152,21 @@ def _summary(head_line: str, line: str) -> BillSummary:
 
 def parse_bill(text: str, bill_date: date, bill_type: BillType) -> Bill:
     """Parse bill text; raises BadReply when it does not have WeChat's shape."""
-    lines = [line for line in text.removeprefix("\ufeff").splitlines() if line and not line.isspace()]
+    lines = text.removeprefix("\ufeff").strip("\r\n").splitlines()
     if len(lines) < 3 or lines[0].startswith("`"):
         raise BadReply("bill text has no header")
-    columns = _Columns(lines[0].split(","))
-    rows: list[BillRow] = []
-    append, make, width = rows.append, columns.row, columns.width
-    index = 1
+    # Every row made here lives on, so the cyclic collector, run again and again as they
+    # pile up, would find nothing to free: a quarter of the time of a day's bill.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        while index < len(lines) and lines[index][:1] == "`":
-            values = lines[index][1:].split(",`")
-            if len(values) != width:
-                raise BadReply(f"bill line {index + 1} has {len(values)} fields, header has {width}")
-            append(make(values))
-            index += 1
+        rows, index = _Columns(lines[0].split(",")).rows(lines, 1)
+    finally:
+        if collecting:
+            gc.enable()
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    try:
         summary = _summary(lines[index], lines[index + 1])
     except IndexError:
         raise BadReply("bill text ends before its summary") from None

@@ -146,7 +146,7 @@ def _keep_bill(run: ReconRun, bill: gw.Bill) -> None:
 def _finish(run: ReconRun, bill: gw.Bill | None, result: matching.Matching, findings: list[matching.Finding],
             ours: dict) -> ReconRun:
     repaired = [f for f in findings if f.repaired and f.kind == "payment"]
-    fees = result.fees + [_repaired_fee(f) for f in repaired]
+    fees = result.fees() + [_repaired_fee(f) for f in repaired]
     post_fees(fees)
     kept.store(run, findings)
     kept.settle_elsewhere(run, result.payments_billed, result.refunds_billed)

@@ -8,7 +8,7 @@ outcome; each row tied to one of our records also yields WeChat's fee for the le
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -91,9 +91,20 @@ class Matching:
     rows: int = 0
     matched: int = 0
     findings: list[Finding] = field(default_factory=list)
-    fees: list[Fee] = field(default_factory=list)
     refunds_billed: dict[str, int] = field(default_factory=dict)   # ours found in the bill: number → fen
     payments_billed: set[str] = field(default_factory=set)         # transaction ids in the bill
+    # What the fees are worked out from: the bill's payment rows and ours, the refund rows tied to ours.
+    payment_rows: list[BillRow] = field(default_factory=list)
+    payments: Mapping[str, OurPayment] = field(default_factory=dict)
+    refunds_tied: list[tuple[BillRow, OurRefund]] = field(default_factory=list)
+
+    def fees(self) -> list[Fee]:
+        """WeChat's fee on each row tied to one of our records."""
+        ours = self.payments
+        return ([Fee(PAYMENT, row.transaction_id, fee_fen(row.fee_1e5_yuan), p.order_id, p.company_id, row.traded_at)
+                 for row in self.payment_rows if (p := ours.get(row.transaction_id)) is not None]
+                + [Fee(REFUND, r.out_refund_no, fee_fen(row.fee_1e5_yuan), r.order_id, r.company_id, row.traded_at)
+                   for row, r in self.refunds_tied])
 
 
 def fee_fen(fee_1e5_yuan: int) -> int:
@@ -102,36 +113,35 @@ def fee_fen(fee_1e5_yuan: int) -> int:
     return whole if rest == 0 else round_half_up(Decimal(fee_1e5_yuan) / 1000)
 
 
-def match(rows: Iterable[BillRow], payments: Mapping[str, OurPayment], refunds: Mapping[str, OurRefund]
+def match(rows: Sequence[BillRow], payments: Mapping[str, OurPayment], refunds: Mapping[str, OurRefund]
           ) -> Matching:
-    """Match every bill row with `payments` (by transaction id) and `refunds` (by out_refund_no)."""
-    out = Matching()
-    findings, fees = out.findings, out.fees
+    """Match every bill row with `payments` (by transaction id) and `refunds` (by out_refund_no).
+
+    One pass, doing for a payment that ties out (nearly every row of a day) a lookup and
+    two comparisons, and allocating nothing.
+    """
+    out = Matching(rows=len(rows), payments=payments)
+    findings, ours_of = out.findings, payments.get
+    billed, paid = out.payments_billed.add, out.payment_rows.append
     for row in rows:
-        out.rows += 1
         state = row.trade_state
         if state == "SUCCESS":
-            out.payments_billed.add(row.transaction_id)
-            ours = payments.get(row.transaction_id)
+            billed(row.transaction_id)
+            paid(row)
+            ours = ours_of(row.transaction_id)
             if ours is None:
                 findings.append(_payment_finding(row, Outcome.MISSING_HERE, None))
-                continue
-            fees.append(Fee(PAYMENT, row.transaction_id, fee_fen(row.fee_1e5_yuan), ours.order_id,
-                            ours.company_id, row.traded_at))
-            if row.total_fee != ours.total_fee or row.settlement_fee != ours.settlement_fee:
+            elif row.total_fee != ours.total_fee or row.settlement_fee != ours.settlement_fee:
                 findings.append(_payment_finding(row, Outcome.AMOUNT_MISMATCH, ours))
-            else:
-                out.matched += 1
         elif state == "REFUND":
             finding = _refund(row, refunds.get(row.out_refund_no or ""), out)
-            if finding is None:
-                out.matched += 1
-            else:
+            if finding is not None:
                 findings.append(finding)
         else:
             findings.append(Finding(PAYMENT, row.transaction_id, Outcome.STATE_MISMATCH, row.transaction_id,
                                     row.out_trade_no, traded_at=row.traded_at, bill_fen=row.total_fee,
-                                    our_state=_paid_state(payments.get(row.transaction_id)), bill_state=state[:20]))
+                                    our_state=_paid_state(ours_of(row.transaction_id)), bill_state=state[:20]))
+    out.matched = out.rows - len(findings)
     return out
 
 
@@ -155,8 +165,7 @@ def _refund(row: BillRow, ours: OurRefund | None, out: Matching) -> Finding | No
         finding.finding = "unknown_here"
         return finding
     out.refunds_billed[ours.out_refund_no] = ours.amount_fen
-    out.fees.append(Fee(REFUND, ours.out_refund_no, fee_fen(row.fee_1e5_yuan), ours.order_id, ours.company_id,
-                        row.traded_at))
+    out.refunds_tied.append((row, ours))
     finding.order_id, finding.our_fen, finding.our_state = ours.order_id, ours.amount_fen, ours.status
     if row.refund_fee != ours.amount_fen:
         finding.outcome = Outcome.AMOUNT_MISMATCH
