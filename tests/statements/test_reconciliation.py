@@ -272,3 +272,17 @@ def test_a_payment_billed_the_next_day_closes_the_day_befores_exception(db_sessi
     assert (closed.status, closed.finding, closed.finding_detail) == (
         ExceptionStatus.RESOLVED, "billed_another_day", next_day.isoformat())
     assert before.open_exceptions == 0 and before.missing_remote == 1
+
+
+def test_a_days_fees_are_booked_in_one_go_once_each_and_never_unbalanced(db_session):
+    at = datetime.now(BEIJING)
+    fees = [ledger.Entry(f"wechat-fee:test-{i}", "wechat_fee",
+                         [ledger.Line(ledger.WECHAT_FEES, i), ledger.Line(ledger.CLEARING, -i)], order_id=i, at=at)
+            for i in range(1, 2001)]
+    assert ledger.post_many(fees + fees[:10]) == 2000
+    assert ledger.post_many(fees) == 0, "booked once, however often a day is run"
+    assert ledger.balance(ledger.WECHAT_FEES) == sum(range(1, 2001)) and ledger.trial_balance() == 0
+    lopsided = [ledger.Entry("wechat-fee:new", "wechat_fee", [ledger.Line(ledger.WECHAT_FEES, 5)]), fees[0]]
+    with pytest.raises(ledger.Unbalanced):
+        ledger.post_many([ledger.Entry("wechat-fee:fine", "wechat_fee", [])] + lopsided)
+    assert ledger.entry("wechat-fee:fine") is None and ledger.entry("wechat-fee:new") is None
