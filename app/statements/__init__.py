@@ -35,4 +35,4 @@ def _register_reconciliation(app: Flask) -> None:
     reconciliation_jobs.init_cli(app)
     add_seeder(app, "reconciliation", reconciliation_seed.seed_demo)
     # WeChat makes a day's bill from 09:00 the next day; the cron process runs in Beijing time.
-    schedule(app, reconciliation_jobs.daily, cron="30 10 * * *", timeout=300)
+    schedule(app, reconciliation_jobs.reconcile_recent_days, cron="30 10 * * *", timeout=300)

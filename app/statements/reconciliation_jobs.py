@@ -33,7 +33,7 @@ def run_day(day_iso: str) -> str:
         return reconciliation.reconcile(date.fromisoformat(day_iso)).status.value
 
 
-def daily() -> int:
+def reconcile_recent_days() -> int:
     """After 10:00 Beijing time: ask for yesterday's bill, and any recent day not done yet."""
     from app.statements import reconciliation
 

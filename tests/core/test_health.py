@@ -35,17 +35,20 @@ def test_rq_cron_registers_each_periodic_job_exactly_once(redis_url):
     from app.catalog.jobs import daily_refresh
     from app.core.jobs import sweep
     from app.payments.jobs import resume_polling
+    from app.statements.reconciliation_jobs import reconcile_recent_days
 
     for _ in range(2):  # loading twice (a restart in one process) registers each job once
         scheduler = CronScheduler(connection=Redis.from_url(redis_url))
         scheduler.load_config_from_file("app.core.cron")
         registered = [job.func for job in scheduler.get_jobs()]
         # A list, not a set: a job registered twice would run twice as often.
-        assert sorted(f.__qualname__ for f in registered) == ["complete_overdue", "daily_refresh", "resume_polling", "sweep"]
+        assert sorted(f.__qualname__ for f in registered) == ["complete_overdue", "daily_refresh", "reconcile_recent_days",
+                                                                 "resume_polling", "sweep"]
         jobs = {job.func: job for job in scheduler.get_jobs()}
     assert jobs[sweep].interval == 60
     assert jobs[daily_refresh].cron == "5 0 * * *"
     assert jobs[resume_polling].interval == 180
+    assert jobs[reconcile_recent_days].cron == "30 10 * * *"   # WeChat's bill is ready from 09:00
 
 
 def test_a_database_restart_costs_no_request(make_app, throwaway_postgres):

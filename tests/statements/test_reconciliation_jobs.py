@@ -26,8 +26,8 @@ def test_the_morning_job_asks_for_recent_days_and_a_worker_reconciles_them(app, 
     order_id = order.id
     to_day(wechat, reconciliation.today(), "09:30")
 
-    assert reconciliation_jobs.daily() == reconciliation_jobs.CATCH_UP_DAYS
-    assert reconciliation_jobs.daily() == 0, "days already asked for are not asked for again"
+    assert reconciliation_jobs.reconcile_recent_days() == reconciliation_jobs.CATCH_UP_DAYS
+    assert reconciliation_jobs.reconcile_recent_days() == 0, "days already asked for are not asked for again"
     env = {k: str(v) for k, v in wechat_config(wechat.url, "http://127.0.0.1:9", str(tmp_path)).items()}
     worker = run_worker(redis_url, queue_name, burst=True, FILES_DIR=str(tmp_path / "files"), **env)
     try:
