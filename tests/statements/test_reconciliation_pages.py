@@ -34,7 +34,7 @@ def paid(order_attempt_number: int, buyer, offer, day) -> tuple[object, str, str
     db.session.add(attempt)
     db.session.flush()
     tid = f"4200{day:%Y%m%d}{order_attempt_number:016d}"
-    at = datetime.combine(day, time(10, order_attempt_number), BEIJING)
+    at = datetime.combine(day, time(10), BEIJING) + timedelta(seconds=order_attempt_number)
     pay.apply(pay.Result(attempt.out_trade_no, tid, order.total_fen, order.total_fen, 0, None, "CNY", "NATIVE",
                          "OTHERS", "o-test", at, {}), "notify")
     return order, attempt.out_trade_no, tid
@@ -56,8 +56,8 @@ def day_with_exceptions(db_session, shop, buyer):
     """A reconciled day: one payment matched, one billed for more, one missing at WeChat."""
     day = days_ago(2)
     found = [paid(n, buyer, shop.cny_offer, day) for n in (1, 2, 3)]
-    rows = [row(datetime.combine(day, time(10, 1), BEIJING), found[0][2], found[0][1], found[0][0].total_fen),
-            row(datetime.combine(day, time(10, 2), BEIJING), found[1][2], found[1][1], found[1][0].total_fen + 50)]
+    rows = [row(datetime.combine(day, time(10, 0, 1), BEIJING), found[0][2], found[0][1], found[0][0].total_fen),
+            row(datetime.combine(day, time(10, 0, 2), BEIJING), found[1][2], found[1][1], found[1][0].total_fen + 50)]
     run = reconciliation.reconcile(day, source=lambda _d: bill_of(day, rows), repair=False)
     return run, found
 
@@ -206,3 +206,23 @@ def test_every_list_downloads_as_csv_in_the_readers_language(client, finance, da
 def _csv(response) -> list[list[str]]:
     assert response.status_code == 200 and response.content_type == "text/csv; charset=utf-8"
     return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def test_the_runs_and_a_runs_exceptions_load_in_a_fixed_number_of_queries(client, finance, db_session, shop, buyer,
+                                                                          count_queries):
+    def queries(url: str) -> int:
+        with count_queries() as seen:
+            assert client.get(url).status_code == 200
+        return len(seen)
+
+    def day_with(n: int, day):
+        found = [paid(100 * n + k, buyer, shop.cny_offer, day) for k in range(n)]
+        return reconciliation.reconcile(day, source=lambda _d: bill_of(day, []), repair=False), found
+
+    small, _ = day_with(1, days_ago(3))
+    few = (queries("/finance/reconciliation"), queries(f"/finance/reconciliation/{small.id}"))
+    large, _ = day_with(6, days_ago(4))
+    for n in range(5, 9):
+        reconciliation.reconcile(days_ago(n), source=lambda _d: None, repair=False)
+    assert large.missing_remote == 6
+    assert (queries("/finance/reconciliation"), queries(f"/finance/reconciliation/{large.id}")) == few
