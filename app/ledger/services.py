@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy import insert as sa_insert
 
 from app.core.models import utcnow
 from app.extensions import db

@@ -7,10 +7,10 @@ it confirms (reconciliation_repair), keeps the rest as exceptions for a person
 its counts with both sides' totals. Running a day again changes nothing that did not change:
 exceptions are kept per row, fees are posted once per trade, the bill is stored once.
 
-WeChat's fee per trade (the ledger's keys are relied on by supplier settlement):
-    wechat-fee:<transaction_id>          kind wechat_fee   Dr WECHAT_FEES  Cr CLEARING
-    wechat-fee-refund:<out_refund_no>    kind wechat_fee   Dr CLEARING     Cr WECHAT_FEES  (fee given back)
-each with the order and company of the charge's owner.
+WeChat's fee per trade (supplier settlement splits them by these keys and kinds):
+    wechat-fee:<transaction_id>          kind wechat_fee          Dr WECHAT_FEES  Cr CLEARING
+    wechat-fee-refund:<out_refund_no>    kind wechat_fee_refund   Dr CLEARING     Cr WECHAT_FEES  (fee given back)
+each with the order and company of the charge's owner, dated when the trade was.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from app.statements.recon_models import RUN_MACHINE, Outcome, ReconRun, RunStatu
 
 # WeChat keeps bills for three months, and a day's bill exists from 09:00 the next day.
 KEPT_DAYS = 92
-FEE_KIND = "wechat_fee"
+FEE_KIND, FEE_REFUND_KIND = "wechat_fee", "wechat_fee_refund"
 
 
 class BillNotReady(jobs.RetryLater):
@@ -183,9 +183,10 @@ def post_fees(fees: list[matching.Fee]) -> int:
     for fee in fees:
         if not fee.fee_fen:
             continue
-        prefix = "wechat-fee" if fee.kind == matching.PAYMENT else "wechat-fee-refund"
+        prefix, kind = (("wechat-fee", FEE_KIND) if fee.kind == matching.PAYMENT
+                        else ("wechat-fee-refund", FEE_REFUND_KIND))
         entries.append(ledger.Entry(
-            f"{prefix}:{fee.key}", FEE_KIND,
+            f"{prefix}:{fee.key}", kind,
             [ledger.Line(ledger.WECHAT_FEES, fee.fee_fen), ledger.Line(ledger.CLEARING, -fee.fee_fen)],
             memo=f"WeChat Pay fee, {fee.kind} {fee.key}", order_id=fee.order_id, company_id=fee.company_id,
             at=fee.at))

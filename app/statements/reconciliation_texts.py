@@ -44,7 +44,8 @@ ACCOUNTS = {
     ledger.BANK: _l("Bank"),
 }
 ENTRY_KINDS = {"payment": _l("Payment"), "extra_payment": _l("Paid twice"), "refund_approved": _l("Refund approved"),
-               "refund": _l("Refund paid out"), "wechat_fee": _l("WeChat Pay fee")}
+               "refund": _l("Refund paid out"), "wechat_fee": _l("WeChat Pay fee"),
+               "wechat_fee_refund": _l("WeChat Pay fee returned")}
 
 
 def label(table: dict, value: str | None) -> str:

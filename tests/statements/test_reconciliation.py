@@ -96,7 +96,8 @@ def counts(run: ReconRun) -> dict[str, int]:
 
 
 def fee_entries(db_session) -> dict[str, JournalEntry]:
-    return {e.event_key: e for e in db_session.scalars(select(JournalEntry).where(JournalEntry.kind == "wechat_fee"))}
+    return {e.event_key: e for e in db_session.scalars(select(JournalEntry).where(
+        JournalEntry.kind.in_(["wechat_fee", "wechat_fee_refund"])))}
 
 
 def fee(fen: int) -> int:
@@ -179,6 +180,8 @@ def test_wechats_fee_is_booked_once_per_trade_against_clearing_with_its_order(db
 
     entries = fee_entries(db_session)
     assert set(entries) == {f"wechat-fee:{transaction_of(order)}", f"wechat-fee-refund:{refund.out_refund_no}"}
+    assert {key: entry.kind for key, entry in entries.items()} == {
+        f"wechat-fee:{transaction_of(order)}": "wechat_fee", f"wechat-fee-refund:{refund.out_refund_no}": "wechat_fee_refund"}
     for key, entry in entries.items():
         assert (entry.order_id, entry.company_id) == (order.id, order.company_id), key
         assert sum(p.amount_fen for p in entry.postings) == 0, "every entry balances"

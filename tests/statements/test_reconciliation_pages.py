@@ -14,7 +14,7 @@ from app.core.audit import AuditEntry
 from app.core.jobs import Intent
 from app.extensions import db
 from app.orders import services
-from app.payments import Attempt, Payment, TradeType
+from app.payments import Attempt, TradeType
 from app.payments import services as pay
 from app.payments.gateway import BEIJING, Bill, BillRow, BillSummary, BillType
 from app.statements import reconciliation
