@@ -53,7 +53,7 @@ def exceptions(run: ReconRun, filters: queries.ExceptionFilter) -> Response:
 
 
 def balances(accounts: Iterable[AccountRow]) -> Response:
-    header = [_("Account"), _("Code"), _("Party"), _("Balance (CNY)"), _("Postings")]
+    header = [_("Ledger account"), _("Code"), _("Party"), _("Balance (CNY)"), _("Postings")]
     rows = ([texts.label(texts.ACCOUNTS, a.code), a.code, a.party, _yuan(a.balance_fen), a.postings]
             for a in accounts)
     return csvio.response("ledger-balances.csv", header, rows)

@@ -41,7 +41,7 @@ ACCOUNTS = {
     ledger.COMMISSION: _l("Commission revenue"),
     ledger.REFUNDS_DUE: _l("Refunds due to payers"),
     ledger.WECHAT_FEES: _l("WeChat Pay fees"),
-    ledger.BANK: _l("Bank"),
+    ledger.BANK: _l("Bank deposits"),
 }
 ENTRY_KINDS = {"payment": _l("Payment"), "extra_payment": _l("Paid twice"), "refund_approved": _l("Refund approved"),
                "refund": _l("Refund paid out"), "wechat_fee": _l("WeChat Pay fee"),
