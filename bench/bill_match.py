@@ -116,16 +116,16 @@ def child(kind: str, path: str) -> None:
         with open(path, encoding="utf-8", newline="") as f:
             for _row in csv.reader(f):
                 pass
-        outcome = {}
     else:
         payments, refunds = prepared
         bill = parse_bill(Path(path).read_bytes().decode("utf-8"), DAY, BillType.ALL)
         result = match(bill.rows, payments, refunds)
-        remote = missing_remote_payments(payments.values(), result.payments_billed)
-        outcome = {"rows": result.rows, "matched": result.matched, "findings": len(result.findings) + len(remote),
-                   "fees": len(result.payment_rows) + len(result.refunds_tied)}
+        remote = missing_remote_payments(result.unbilled.values())
     seconds = time.process_time() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outcome = {} if kind == "csv" else {
+        "rows": len(result.rows), "matched": result.matched, "findings": len(result.findings) + len(remote),
+        "fees": len(result.fees())}
     print(json.dumps({"seconds": seconds, "rss_before_mib": before / 1024, "rss_peak_mib": peak / 1024, **outcome}))
 
 

@@ -152,7 +152,9 @@ def _summary(head_line: str, line: str) -> BillSummary:
 
 def parse_bill(text: str, bill_date: date, bill_type: BillType) -> Bill:
     """Parse bill text; raises BadReply when it does not have WeChat's shape."""
-    lines = text.removeprefix("\ufeff").strip("\r\n").splitlines()
+    lines = text.removeprefix("\ufeff").splitlines()   # (stripping first would copy the whole day)
+    while lines and not lines[-1].strip():
+        lines.pop()
     if len(lines) < 3 or lines[0].startswith("`"):
         raise BadReply("bill text has no header")
     # Every row made here lives on, so the cyclic collector, run again and again as they

@@ -125,7 +125,7 @@ def reconcile(day: date, *, actor_id: int | None = None, repair: bool = True,
     payments = {**records.payments_by_id(billed - ours.keys()), **ours}
     refunds = records.refunds_by_number(r.out_refund_no for r in rows if r.out_refund_no)
     result = matching.match(rows, payments, refunds)
-    findings = result.findings + matching.missing_remote_payments(ours.values(), result.payments_billed)
+    findings = result.findings + matching.missing_remote_payments(result.unbilled.values())
     missing_refunds = [matching.missing_remote_refund(r) for r in records.refunds_accepted_on(day)
                        if r.out_refund_no not in result.refunds_billed]
     if repair:
@@ -154,7 +154,7 @@ def _finish(run: ReconRun, bill: gw.Bill | None, result: matching.Matching, find
         ours = records.payments_of_day(run.bill_date)
     summary = bill.summary if bill is not None else None
     run.no_bill = bill is None
-    run.rows = result.rows
+    run.rows = len(result.rows)
     run.bill_count = summary.count if summary else 0
     run.bill_paid_fen = summary.settlement_total if summary else 0
     run.bill_refund_fen = (summary.refund_total or 0) if summary else 0

@@ -88,21 +88,24 @@ class Fee:
 
 @dataclass
 class Matching:
-    rows: int = 0
+    rows: Sequence[BillRow] = ()
     matched: int = 0
     findings: list[Finding] = field(default_factory=list)
     refunds_billed: dict[str, int] = field(default_factory=dict)   # ours found in the bill: number → fen
-    payments_billed: set[str] = field(default_factory=set)         # transaction ids in the bill
-    # What the fees are worked out from: the bill's payment rows and ours, the refund rows tied to ours.
-    payment_rows: list[BillRow] = field(default_factory=list)
+    unbilled: dict[str, OurPayment] = field(default_factory=dict)   # ours the bill lacks
     payments: Mapping[str, OurPayment] = field(default_factory=dict)
     refunds_tied: list[tuple[BillRow, OurRefund]] = field(default_factory=list)
+
+    @property
+    def payments_billed(self) -> set[str]:
+        """The transaction ids of the bill's payments."""
+        return {row.transaction_id for row in self.rows if row.trade_state == "SUCCESS"}
 
     def fees(self) -> list[Fee]:
         """WeChat's fee on each row tied to one of our records."""
         ours = self.payments
         return ([Fee(PAYMENT, row.transaction_id, fee_fen(row.fee_1e5_yuan), p.order_id, p.company_id, row.traded_at)
-                 for row in self.payment_rows if (p := ours.get(row.transaction_id)) is not None]
+                 for row in self.rows if row.trade_state == "SUCCESS" and (p := ours.get(row.transaction_id))]
                 + [Fee(REFUND, r.out_refund_no, fee_fen(row.fee_1e5_yuan), r.order_id, r.company_id, row.traded_at)
                    for row, r in self.refunds_tied])
 
@@ -118,20 +121,21 @@ def match(rows: Sequence[BillRow], payments: Mapping[str, OurPayment], refunds: 
     """Match every bill row with `payments` (by transaction id) and `refunds` (by out_refund_no).
 
     One pass, doing for a payment that ties out (nearly every row of a day) a lookup and
-    two comparisons, and allocating nothing.
+    two comparisons, and allocating nothing: each of ours the bill holds is taken out of a
+    copy of `payments`, so what is left is ours the bill lacks.
     """
-    out = Matching(rows=len(rows), payments=payments)
-    findings, ours_of = out.findings, payments.get
-    billed, paid = out.payments_billed.add, out.payment_rows.append
+    out = Matching(rows=rows, payments=payments, unbilled=dict(payments))
+    findings, take = out.findings, out.unbilled.pop
     for row in rows:
         state = row.trade_state
         if state == "SUCCESS":
-            billed(row.transaction_id)
-            paid(row)
-            ours = ours_of(row.transaction_id)
+            ours = take(row.transaction_id, None)
             if ours is None:
-                findings.append(_payment_finding(row, Outcome.MISSING_HERE, None))
-            elif row.total_fee != ours.total_fee or row.settlement_fee != ours.settlement_fee:
+                ours = payments.get(row.transaction_id)   # a second row for one payment
+                if ours is None:
+                    findings.append(_payment_finding(row, Outcome.MISSING_HERE, None))
+                    continue
+            if row.total_fee != ours.total_fee or row.settlement_fee != ours.settlement_fee:
                 findings.append(_payment_finding(row, Outcome.AMOUNT_MISMATCH, ours))
         elif state == "REFUND":
             finding = _refund(row, refunds.get(row.out_refund_no or ""), out)
@@ -140,8 +144,8 @@ def match(rows: Sequence[BillRow], payments: Mapping[str, OurPayment], refunds: 
         else:
             findings.append(Finding(PAYMENT, row.transaction_id, Outcome.STATE_MISMATCH, row.transaction_id,
                                     row.out_trade_no, traded_at=row.traded_at, bill_fen=row.total_fee,
-                                    our_state=_paid_state(ours_of(row.transaction_id)), bill_state=state[:20]))
-    out.matched = out.rows - len(findings)
+                                    our_state=_paid_state(payments.get(row.transaction_id)), bill_state=state[:20]))
+    out.matched = len(rows) - len(findings)
     return out
 
 
@@ -176,11 +180,11 @@ def _refund(row: BillRow, ours: OurRefund | None, out: Matching) -> Finding | No
     return finding
 
 
-def missing_remote_payments(payments: Iterable[OurPayment], billed: set[str]) -> list[Finding]:
-    """Our payments of the day that the bill does not hold."""
+def missing_remote_payments(unbilled: Iterable[OurPayment]) -> list[Finding]:
+    """Our payments of the day that the bill does not hold (`Matching.unbilled`)."""
     return [Finding(PAYMENT, p.transaction_id, Outcome.MISSING_REMOTE, p.transaction_id, p.out_trade_no,
                     order_id=p.order_id, traded_at=p.paid_at, our_fen=p.total_fee, our_state="paid")
-            for p in payments if p.transaction_id not in billed]
+            for p in unbilled]
 
 
 def missing_remote_refund(r: OurRefund) -> Finding:
