@@ -424,3 +424,35 @@ def _statement_files() -> list[str]:
 def _statement_api_files() -> list[str]:
     ready = _demo_statements()[0]
     return [f"/api/v1/statements/{ready}.pdf", f"/api/v1/statements/{ready}.csv"]
+
+# --------------------------------------------------------------------------- reconciliation and ledger
+
+def _reconciled_run() -> int:
+    """The demo day whose bill did not tie out (it has rows and exceptions)."""
+    from app.statements.recon_models import ReconRun
+
+    found = db.session.scalar(select(ReconRun.id).where(ReconRun.rows > 0).order_by(ReconRun.id))
+    assert found is not None, "the demo data has no reconciled bill"
+    return found
+
+
+@example("/finance/reconciliation/<int:run_id>")
+def _reconciliation_run() -> list[str]:
+    from app.statements.recon_models import ReconRun
+
+    run_id = _reconciled_run()
+    return [f"/finance/reconciliation/{run_id}", f"/finance/reconciliation/{run_id}?status=all",
+            f"/finance/reconciliation/{_first(ReconRun)}?status=resolved"]
+
+
+for _suffix in ("summary", "bill", "exceptions.csv"):
+    example(f"/finance/reconciliation/<int:run_id>/{_suffix}")(
+        lambda suffix=_suffix: [f"/finance/reconciliation/{_reconciled_run()}/{suffix}"])
+
+
+@example("/finance/ledger/accounts/<int:account_id>", "/finance/ledger/accounts/<int:account_id>.csv")
+def _ledger_account() -> list[str]:
+    from app.ledger.models import LedgerAccount
+
+    account_id = _first(LedgerAccount)
+    return [f"/finance/ledger/accounts/{account_id}", f"/finance/ledger/accounts/{account_id}.csv"]

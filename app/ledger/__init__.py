@@ -2,6 +2,7 @@
 
 Other domains use:
     post(event_key, kind, [Line(...)], ...)   one balanced entry per event, idempotent
+    post_many([Entry(event_key, kind, lines, ...)])   many such entries at once (a day's fees)
     Line(code, amount_fen, party_type, party_id)
     balance(code, ...), balances(), entries_for_order(order_id), entry(event_key), trial_balance()
     reversal(entry, amount, against, party=)   lines taking an amount back out of an entry's credits
@@ -26,6 +27,7 @@ from app.ledger.services import (
     TAX_HELD,
     TAX_KINDS,
     WECHAT_FEES,
+    Entry,
     Line,
     Unbalanced,
     balance,
@@ -34,13 +36,15 @@ from app.ledger.services import (
     entries_for_order,
     entry,
     post,
+    post_many,
     reversal,
     trial_balance,
 )
 
 __all__ = ["BANK", "CLEARING", "COMMISSION", "COMPANY", "CUSTOMER", "REFUNDS_DUE", "SUPPLIER_PAYABLE", "TAX_HELD",
-           "TAX_KINDS", "WECHAT_FEES", "JournalEntry", "LedgerAccount", "Line", "Posting", "Unbalanced", "balance",
-           "balances", "customer", "entries_for_order", "entry", "post", "register", "reversal", "trial_balance"]
+           "TAX_KINDS", "WECHAT_FEES", "Entry", "JournalEntry", "LedgerAccount", "Line", "Posting", "Unbalanced",
+           "balance", "balances", "customer", "entries_for_order", "entry", "post", "post_many", "register", "reversal",
+           "trial_balance"]
 
 
 def register(app: Flask) -> None:

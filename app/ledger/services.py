@@ -105,6 +105,79 @@ def post(event_key: str, kind: str, lines: Sequence[Line], *, memo: str = "", or
     return entry_id
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One entry for `post_many`: what `post` takes for one."""
+
+    event_key: str
+    kind: str
+    lines: Sequence[Line]
+    memo: str = ""
+    order_id: int | None = None
+    company_id: int | None = None
+    at: datetime | None = None
+
+
+def post_many(entries: Sequence[Entry]) -> int:
+    """Post many balanced entries, each once by its event key, as `post` does one at a time;
+    returns how many were new.
+
+    For a day's worth of entries (a fee per trade): a few statements per thousand entries
+    instead of three per entry. Entries posted before, here or by a concurrent
+    transaction, are left as they are. Raises Unbalanced, posting nothing, when any
+    entry's lines do not add up.
+    """
+    for e in entries:
+        if sum(line.amount_fen for line in e.lines) != 0:
+            raise Unbalanced(f"{e.event_key}: postings add up to {sum(l.amount_fen for l in e.lines)}, not 0")
+    unique = list({e.event_key: e for e in entries}.values())
+    if not unique:
+        return 0
+    accounts = _accounts(list(dict.fromkeys((l.code, l.party_type, l.party_id) for e in unique for l in e.lines
+                                            if l.amount_fen)))
+    now = utcnow()
+    rows = [{"event_key": e.event_key, "kind": e.kind, "memo": e.memo[:200], "order_id": e.order_id,
+             "company_id": e.company_id, "currency": "CNY", "occurred_at": e.at or now, "created_at": now}
+            for e in unique]
+    ids = _insert_many(JournalEntry, rows, returning="event_key", conflict="event_key")
+    postings = [{"entry_id": ids[e.event_key], "account_id": accounts[(l.code, l.party_type, l.party_id)],
+                 "amount_fen": l.amount_fen} for e in unique if e.event_key in ids for l in e.lines if l.amount_fen]
+    _insert_many(Posting, postings)
+    return len(ids)
+
+
+def _insert_many(model, rows: list[dict], *, returning: str | None = None, conflict: str | None = None
+                 ) -> dict[str, int]:
+    """INSERT `rows` (skipping those whose `conflict` column is taken); {row[returning]: new id}.
+
+    On PostgreSQL the rows travel as one array per column, unnested by the server: one short
+    statement however many rows, where a VALUES list of thousands costs seconds to compile
+    and send. Elsewhere (SQLite in development) an ordinary many-row insert.
+    """
+    if not rows:
+        return {}
+    columns = list(rows[0])
+    table = model.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import bindparam, func
+        from sqlalchemy.dialects.postgresql import ARRAY, insert
+
+        arrays = [bindparam(f"a_{c}", [r[c] for r in rows], type_=ARRAY(table.c[c].type)) for c in columns]
+        source = func.unnest(*arrays).table_valued(*columns).render_derived()
+        stmt = insert(model).from_select(columns, select(*source.c))
+        params = None
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+
+        stmt, params = insert(model), rows
+    if conflict:
+        stmt = stmt.on_conflict_do_nothing(index_elements=[conflict])
+    if returning is None:
+        db.session.execute(stmt, params)
+        return {}
+    return dict(db.session.execute(stmt.returning(table.c[returning], table.c.id), params).all())
+
+
 def balance(code: str, party_type: str = "", party_id: int | None = None) -> int:
     """The balance of an account (of every party's when `party_id` is None), in fen."""
     stmt = (select(func.coalesce(func.sum(Posting.amount_fen), 0)).join(LedgerAccount)

@@ -5,6 +5,8 @@ Other domains use:
     statements.read(company_id, Period(start, end))   a buyer company's statement data from the ledger
     statement_service.get(statement_id, company_id) / page(company_id, before=)   (the API)
     statement_models: Statement, StatementStatus
+The ledger entries reconciliation posts for WeChat's fees are listed in
+app/statements/reconciliation.py; supplier settlement reads them.
 """
 from __future__ import annotations
 
@@ -17,8 +19,29 @@ def register(app: Flask) -> None:
     from app.statements import views
 
     app.register_blueprint(views.bp)
+    _register_reconciliation(app)
     _register_buyer_statements(app)
     _register_settlement(app)
+
+
+def _register_reconciliation(app: Flask) -> None:
+    """Reconciliation with WeChat Pay's bills and the ledger's pages, for platform finance."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.core import navigation
+    from app.core.cli import add_seeder
+    from app.core.periodic import schedule
+    from app.statements import recon_models, recon_views, reconciliation_jobs, reconciliation_seed  # noqa: F401
+    from app.statements.reconciliation_texts import table_label
+
+    app.register_blueprint(recon_views.bp)
+    app.add_template_global(table_label, "recon_label")
+    navigation.add(app, "finance.runs", _l("Reconciliation"), recon_views.FINANCE, order=60)
+    navigation.add(app, "finance.ledger_page", _l("Ledger"), recon_views.FINANCE, order=62)
+    reconciliation_jobs.init_cli(app)
+    add_seeder(app, "reconciliation", reconciliation_seed.seed_demo)
+    # WeChat makes a day's bill from 09:00 the next day; the cron process runs in Beijing time.
+    schedule(app, reconciliation_jobs.reconcile_recent_days, cron="30 10 * * *", timeout=300)
 
 
 def _register_buyer_statements(app: Flask) -> None:

@@ -2,14 +2,14 @@
 the figures it found in the ledger and its stored PDF and CSV with their checksums.
 
 Revision ID: 0013_statements
-Revises: 0011_api_tokens
+Revises: 0012_reconciliation
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "0013_statements"
-down_revision = "0011_api_tokens"
+down_revision = "0012_reconciliation"
 branch_labels = None
 depends_on = None
 

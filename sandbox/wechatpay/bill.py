@@ -4,6 +4,11 @@ A Beijing calendar day is billed from 09:00 the next day, for three months.
 Payment rows are billed on the day they were paid, refund rows on the day the
 refund was applied for. The fee is 0.6% rounded to the fen, shown with five
 decimals as WeChat does.
+
+Adjustments (POST /_sandbox/bill/adjust) make the bill disagree with the
+simulator's own records the way a real bill sometimes disagrees with a
+merchant's: a trade left out, or billed for another amount. The rows stay in
+WeChat's format and the summary adds up what the bill shows.
 """
 from __future__ import annotations
 
@@ -122,6 +127,37 @@ def _refund_cells(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+ADJUSTMENTS = "bill_adjustments"
+
+
+def adjust(sb: Sandbox, *, out_trade_no: str | None = None, out_refund_no: str | None = None,
+           omit: bool = False, amount_fen: int | None = None) -> dict[str, Any]:
+    """Leave a payment (by out_trade_no) or a refund (by out_refund_no) out of every bill,
+    or bill it for `amount_fen`; returns every adjustment in force."""
+    key = f"trade:{out_trade_no}" if out_trade_no else f"refund:{out_refund_no}"
+    found = dict(sb.store.get_setting(ADJUSTMENTS, {}))
+    found[key] = {"omit": bool(omit), "amount_fen": amount_fen}
+    sb.store.set_setting(ADJUSTMENTS, found)
+    return found
+
+
+def _adjusted(cells: dict[str, Any], change: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The row as the bill shows it after an adjustment; None when it is left out."""
+    if not change:
+        return cells
+    if change.get("omit"):
+        return None
+    amount = change.get("amount_fen")
+    if amount is None:
+        return cells
+    fee = fee_fen(amount)
+    if cells["交易状态"] == "REFUND":
+        return {**cells, "退款金额": yuan(amount), "申请退款金额": yuan(amount), "手续费": fee_text(-fee),
+                "_refund": amount, "_fee": -fee}
+    return {**cells, "应结订单金额": yuan(amount), "订单金额": yuan(amount), "手续费": fee_text(fee),
+            "_settle": amount, "_order": amount, "_fee": fee}
+
+
 def render_bill(sb: Sandbox, bill_date: str, bill_type: str) -> str:
     """The bill text for one day and type; raises BillError when there is none."""
     if bill_type not in ("ALL", "SUCCESS", "REFUND"):
@@ -139,6 +175,9 @@ def render_bill(sb: Sandbox, bill_date: str, bill_type: str) -> str:
                 "JOIN orders o USING (out_trade_no) WHERE r.created_at >= ? AND r.created_at < ? "
                 "ORDER BY r.created_at", (start, end)):
             rows.append(_refund_cells(r))
+    changes = sb.store.get_setting(ADJUSTMENTS, {})
+    rows = [row for row in (_adjusted(c, changes.get(f"trade:{c['商户订单号']}" if c["交易状态"] != "REFUND"
+                                                      else f"refund:{c['商户退款单号']}")) for c in rows) if row]
     if not rows:
         raise BillError("No Bill Exist", "20002")
     rows.sort(key=lambda c: c["交易时间"])

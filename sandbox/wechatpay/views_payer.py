@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 
-from . import orders, refunds
+from . import bill, orders, refunds
 from .bill import yuan
 from .engine import DEFAULT_USER, SANDBOX_USERS, Faults, Sandbox
 from .i18n import t
@@ -327,6 +327,21 @@ def api_faults() -> Any:
             return _back(t("msg_faults"))
     f = sb.faults()
     return jsonify({"latency_ms": f.latency_ms, "error_rate": f.error_rate, "notify": f.notify})
+
+
+@bp.post("/bill/adjust")
+def api_bill_adjust() -> Response:
+    """Bill a payment (out_trade_no) or refund (out_refund_no) for amount_fen, or leave it out (omit)."""
+    data = _json_object()
+    numbers = [n for n in (_text(data, "out_trade_no"), _text(data, "out_refund_no")) if n]
+    amount = data.get("amount_fen")
+    if len(numbers) != 1 or not isinstance(data.get("omit", False), bool) or (
+            amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0)):
+        raise BadPayload("give one of out_trade_no or out_refund_no, with omit (true/false) "
+                         "or amount_fen (a positive whole number of fen)")
+    return jsonify(bill.adjust(sandbox(), out_trade_no=_text(data, "out_trade_no"),
+                               out_refund_no=_text(data, "out_refund_no"), omit=data.get("omit", False),
+                               amount_fen=amount))
 
 
 @bp.get("/notifies")

@@ -35,6 +35,7 @@ def test_rq_cron_registers_each_periodic_job_exactly_once(redis_url):
     from app.catalog.jobs import daily_refresh
     from app.core.jobs import sweep
     from app.payments.jobs import resume_polling
+    from app.statements.reconciliation_jobs import reconcile_recent_days
 
     for _ in range(2):  # loading twice (a restart in one process) registers each job once
         scheduler = CronScheduler(connection=Redis.from_url(redis_url))
@@ -42,7 +43,7 @@ def test_rq_cron_registers_each_periodic_job_exactly_once(redis_url):
         registered = [job.func for job in scheduler.get_jobs()]
         # A list, not a set: a job registered twice would run twice as often.
         assert sorted(f.__qualname__ for f in registered) == ["complete_overdue", "daily_refresh", "monthly_statements",
-                                                              "resume_polling", "sweep"]
+                                                              "reconcile_recent_days", "resume_polling", "sweep"]
         jobs = {job.func: job for job in scheduler.get_jobs()}
     assert jobs[sweep].interval == 60
     assert jobs[daily_refresh].cron == "5 0 * * *"
@@ -50,6 +51,7 @@ def test_rq_cron_registers_each_periodic_job_exactly_once(redis_url):
     from app.statements.statement_jobs import monthly_statements
 
     assert jobs[monthly_statements].cron == "30 2 * * *"
+    assert jobs[reconcile_recent_days].cron == "30 10 * * *"   # WeChat's bill is ready from 09:00
 
 
 def test_a_database_restart_costs_no_request(make_app, throwaway_postgres):

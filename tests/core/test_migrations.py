@@ -18,8 +18,8 @@ def test_seed_demo_is_idempotent(app, db_session):
     from app.accounts.models import User
 
     seeders = [seed for _name, seed in app.extensions["kj_seeders"]]
-    assert [name for name, _ in app.extensions["kj_seeders"]] == ["accounts", "catalog", "orders", "statements", "settlement",
-                                                                  "helpdesk"]
+    assert [name for name, _ in app.extensions["kj_seeders"]] == ["accounts", "catalog", "orders", "reconciliation",
+                                                                  "statements", "settlement", "helpdesk"]
     for seed in seeders:
         seed()
     first = db_session.scalar(db.select(db.func.count()).select_from(User))
