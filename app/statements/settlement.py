@@ -5,9 +5,11 @@ is on or after 00:00 Beijing time of the period's first day and before 00:00 Bei
 time of the day after its last day (periods are whole Beijing days; a month by default).
 Only these entries count:
 
-- sales: the `payment` entries (at the time the buyer paid), which credit each supplier's
-  payable with its goods, shipping and insurance less the platform's commission;
-- refunds: the entries reversing a payment (at the time the refund was approved), which
+- sales: the `charge` entries (at the time the buyer paid: the order charged to the
+  company's account), which credit each supplier's payable with its goods, shipping and
+  insurance less the platform's commission (the `payment` entry beside each moves the
+  money from clearing to the company's account and touches no supplier);
+- refunds: the entries reversing a charge (at the time the refund was approved), which
   take money back from each supplier's payable and from the commission;
 - WeChat's fees: `wechat_fee` entries (Dr fee expense / Cr clearing, one per trade) and
   `wechat_fee_refund` entries (the fee WeChat gives back on a refund), at the time the
@@ -44,10 +46,11 @@ from app.extensions import db
 from app.ledger.models import JournalEntry, Posting
 
 CHINA = ZoneInfo("Asia/Shanghai")
-SALE = "payment"
+SALE = "charge"
 FEE_KINDS = ("wechat_fee", "wechat_fee_refund")
-# A fee entry's key names the trade or refund it is the fee of: the entry it is split like.
-ANCHORS = {"wechat-fee:": "payment:", "wechat-fee-refund:": "refund-approved:"}
+# A returned fee's key names the refund it came back with: the entry it is split like. A
+# trade's fee is split like its order's charge (found by the entry's order).
+ANCHORS = {"wechat-fee-refund:": "refund-approved:"}
 SUPPLIER = "supplier"
 
 
@@ -242,6 +245,8 @@ class _Book:
                                                if e.reverses_id and e.reverses_id not in self.by_id}))
         self.line_gross = _line_gross({e.order_id for e in self.by_id.values() if e.order_id})
         self.numbers = _order_numbers({e.order_id for e in self.by_id.values() if e.order_id})
+        # A sale is referred to by the WeChat transaction that paid it (its `payment` entry's key).
+        self.trades = _order_trades({e.order_id for e in self.entries if e.kind == SALE and e.order_id})
         self._splits: dict[int, Split] = {}
 
     def _add(self, entries: Iterable[JournalEntry]) -> None:
@@ -294,6 +299,17 @@ def _order_numbers(order_ids: set[int]) -> dict[int, str]:
     return out
 
 
+def _order_trades(order_ids: set[int]) -> dict[int, str]:
+    """Each order's first WeChat transaction id, as its `payment` entry's key names it."""
+    out: dict[int, str] = {}
+    for chunk in batches(sorted(order_ids)):
+        for order_id, key in db.session.execute(
+                select(JournalEntry.order_id, JournalEntry.event_key)
+                .where(JournalEntry.order_id.in_(chunk), JournalEntry.kind == "payment").order_by(JournalEntry.id)):
+            out.setdefault(order_id, _reference(key))
+    return out
+
+
 def _reference(event_key: str) -> str:
     return event_key.split(":", 1)[1] if ":" in event_key else event_key
 
@@ -308,9 +324,10 @@ def figures(period: Period, supplier_ids: Iterable[int] | None = None) -> dict[i
     def add(supplier_id: int, entry: JournalEntry, kind: str, **amounts: int) -> None:
         if wanted is None or supplier_id in wanted:
             number = book.numbers.get(entry.order_id, "") if entry.order_id else ""
+            reference = (book.trades.get(entry.order_id, "") if entry.kind == SALE
+                         else _reference(entry.event_key))
             out.setdefault(supplier_id, Figures(supplier_id)).rows.append(
-                Row(entry.occurred_at.astimezone(CHINA), kind, entry.order_id, number, _reference(entry.event_key),
-                    **amounts))
+                Row(entry.occurred_at.astimezone(CHINA), kind, entry.order_id, number, reference, **amounts))
 
     for entry in book.entries:
         if entry.kind in FEE_KINDS:

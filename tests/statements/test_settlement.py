@@ -69,6 +69,10 @@ def test_a_supplier_with_two_orders_one_shared_a_partial_refund_and_fees(books):
     assert kinds.count("sale") == 2 and kinds.count("refund") == 1 and kinds.count("fee") == 2
     assert "fee_returned" in kinds
     assert {row.order_number for row in mine.rows} == {alone.number, shared.number}
+    # A sale and its fee name the WeChat transaction that paid the order; a refund its refund number.
+    assert {row.reference for row in mine.rows if row.kind in ("sale", "fee")} == {
+        books.transaction[alone.id], books.transaction[shared.id]}
+    assert [row.reference for row in mine.rows if row.kind == "refund"] == [refund.out_refund_no]
 
 
 def _returned_share(f) -> int:
@@ -80,11 +84,11 @@ def test_an_entry_belongs_to_the_period_its_time_falls_in_beijing_time(db_sessio
     last_moment = datetime(2026, 10, 31, 15, 59, 59, tzinfo=timezone.utc)    # 23:59:59 in Beijing
     first_moment = datetime(2026, 10, 31, 16, 0, tzinfo=timezone.utc)        # 00:00 on 1 November
     for key, when in (("late", last_moment), ("early", first_moment)):
-        ledger.post(f"payment:{key}", "payment", [ledger.Line(ledger.CLEARING, 100),
-                                                  ledger.Line(ledger.SUPPLIER_PAYABLE, -100, "supplier", 999_001)],
-                    at=when)
-    assert [r.reference for r in figures(october)[999_001].rows] == ["late"]
-    assert [r.reference for r in figures(november)[999_001].rows] == ["early"]
+        ledger.post(f"charge:{key}", "charge", [ledger.Line(ledger.CUSTOMER, 100, "company", 999_002),
+                                                ledger.Line(ledger.SUPPLIER_PAYABLE, -100, "supplier", 999_001)],
+                    memo=key, at=when)
+    assert [r.at for r in figures(october)[999_001].rows] == [last_moment]
+    assert [r.at for r in figures(november)[999_001].rows] == [first_moment]
     assert october.end == november.start == first_moment
     assert Period(date(2026, 11, 1), date(2026, 11, 15)).key == "2026-11-01_2026-11-15" and november.key == "2026-11"
 
