@@ -96,7 +96,7 @@ bench: services-test setup
 
 # Refresh one domain's catalog after changing its strings: make extract-accounts
 extract-%:
-	@$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/kj-$*.pot app/$* $$( [ -d templates/$* ] && echo templates/$* ) \
+	@$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k _lp:1c,2 -k lazy_pgettext:1c,2 -o /tmp/kj-$*.pot app/$* $$( [ -d templates/$* ] && echo templates/$* ) \
 		$$( [ "$*" = core ] && echo templates/base.html templates/_flash.html templates/_macros templates/errors app/__init__.py )
 	@$(VENV)/bin/pybabel update -w 100 -i /tmp/kj-$*.pot -d app/$*/translations -l zh_Hans_CN --no-fuzzy-matching
 

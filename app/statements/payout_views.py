@@ -50,7 +50,7 @@ def payouts_list():
 @role_required(*FINANCE)
 def payouts_csv():
     status, _before = _filters()
-    header = [_("Batch"), _("State"), _("Suppliers"), _("Total (CNY)"), _("Created (Beijing time)"),
+    header = [_("Batch"), _("State"), _("Number of suppliers"), _("Total (CNY)"), _("Created (Beijing time)"),
               _("Paid (Beijing time)"), _("Bank reference")]
     rows = ([b.number, str(BATCH_LABELS[b.status.value]), len(payouts.live(b)) or len(b.lines),
              to_major(b.total_fen, "CNY"), _when(b.created_at), _when(b.paid_at), b.bank_reference or ""]

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask import Response
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from app.core import csvio
 from app.core.money import to_major
@@ -28,7 +29,7 @@ def _when(at: datetime | None) -> str:
 
 def runs() -> Response:
     header = [_("Bill day"), _("Status"), _("Rows"), _("Matched"), _("Missing here"), _("Repaired"),
-              _("Missing at WeChat"), _("Amount differs"), _("State differs"), _("Open"),
+              _("Missing at WeChat"), _("Amount differs"), _("State differs"), pgettext("exception", "Open"),
               _("Paid, bill (CNY)"), _("Paid, ours (CNY)"), _("Refunded, bill (CNY)"), _("Refunded, ours (CNY)"),
               _("Fees, bill (CNY)"), _("Fees, ours (CNY)"), _("Finished (Beijing time)"), _("Error")]
     rows = ([r.bill_date.isoformat(), texts.label(texts.RUN_STATUS, r.status.value), r.rows, r.matched,

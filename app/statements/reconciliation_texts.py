@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 from app import ledger
 
 RUN_STATUS = {"queued": _l("In progress"), "done": _l("Done"), "failed": _l("Failed")}
-EXCEPTION_STATUS = {"open": _l("Open"), "repaired": _l("Repaired"), "resolved": _l("Resolved")}
+EXCEPTION_STATUS = {"open": _lp("exception", "Open"), "repaired": _l("Repaired"),
+                    "resolved": _lp("exception", "Resolved")}
 OUTCOMES = {
     "missing_here": _l("Missing here"),
     "missing_remote": _l("Missing at WeChat"),
