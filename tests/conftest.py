@@ -397,11 +397,25 @@ class LiveServer:
 
 
 def _truncate_all(app: Flask) -> None:
+    """Empty every table (committed data of a live-server test).
+
+    A request of the test's browser can still be running (a page polls its status every
+    second), and TRUNCATE's locks may then meet its locks in a deadlock; PostgreSQL breaks
+    it by failing one side, and when that is us we simply try again.
+    """
     with app.app_context():
         tables = [t.name for t in db.metadata.sorted_tables]
-        if tables:
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        statement = sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        for attempt in range(5):
+            try:
+                if tables:
+                    with db.engine.begin() as conn:
+                        conn.execute(statement)
+                break
+            except sa.exc.OperationalError as e:
+                if "deadlock detected" not in str(e) or attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
         db.session.remove()
 
 
