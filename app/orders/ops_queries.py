@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, String, and_, cast, exists, literal, null, or_, select, union_all
 from sqlalchemy.orm import selectinload
 
-from app import ledger
+from app import ledger, payments
 from app.accounts.models import Company, User
 from app.core.audit import AuditEntry
 from app.core.bounds import clean, length_of
@@ -21,7 +21,6 @@ from app.extensions import db
 from app.orders import queries, services
 from app.orders.models import Order, OrderLine
 from app.payments import callbacks, customs
-from app.payments import services as pay
 from app.payments.models import (Charge, ChargeStatus, Declaration, DeclarationState, Payment, Refund,
                                  RefundStatus)
 
@@ -239,7 +238,7 @@ def detail(order: Order) -> dict:
             "company": db.session.get(Company, order.company_id),
             "people": dict(db.session.execute(select(User.id, User.name).where(User.id.in_(people))).all()),
             "notifies": callbacks.callbacks_for(numbers_at_wechat),
-            "polls": pay.queries_of(charge.id) if charge else [],
+            "polls": payments.queries_of(charge.id) if charge else [],
             "entries": ledger.entries_for_order(order.id),
             "log": audit_log(order, charge, refunds, declarations)}
 

@@ -18,7 +18,8 @@ from flask import Flask
 
 from app.payments.gateway import TradeType
 from app.payments.models import Attempt, AttemptStatus, Charge, ChargeStatus, Payment, Refund, RefundStatus
-from app.payments.queries import charges_for, out_trade_no
+from app.payments.closing import request_close
+from app.payments.queries import charges_for, out_trade_no, payments_of, queries_of
 from app.payments.services import (
     Paid,
     PaymentUnavailable,
@@ -28,11 +29,8 @@ from app.payments.services import (
     new_number,
     open_charge,
     payment_key,
-    payments_of,
     prepay,
-    queries_of,
     register_owner,
-    request_close,
     simulator_base,
 )
 

@@ -36,7 +36,7 @@ def poll_attempt(attempt_id: int, n: int) -> str:
 @task(timeout=120, retries=20, backoff=(30, 60, 120, 300))
 def expire_charge(charge_id: int) -> str:
     """At its expiry, close a charge with WeChat first; a payment WeChat reports wins."""
-    from app.payments import services
+    from app.payments import closing
     from app.payments.models import Charge
 
     with job_context():
@@ -45,16 +45,16 @@ def expire_charge(charge_id: int) -> str:
             return "gone"
         if charge.expires_at > utcnow() + timedelta(seconds=1):
             raise RetryLater("not expired yet")
-        return services.close(charge_id, "expired")
+        return closing.close(charge_id, "expired")
 
 
 @task(timeout=120, retries=20, backoff=(30, 60, 120, 300))
 def close_charge(charge_id: int, reason: str, actor_id: int | None = None) -> str:
     """Close a charge someone asked to close once WeChat lets us (its first five minutes)."""
-    from app.payments import services
+    from app.payments import closing
 
     with job_context():
-        return services.close(charge_id, reason, actor_id=actor_id)
+        return closing.close(charge_id, reason, actor_id=actor_id)
 
 
 @task(timeout=60, retries=12, backoff=(10, 60, 300, 900, 1800, 3600), own_transactions=True)
@@ -91,11 +91,11 @@ def check_declarations(charge_id: int) -> str:
 
 def resume_polling() -> int:
     """Every few minutes: open attempts whose polling stopped (its job lost for good) poll again."""
-    from app.payments import services
+    from app.payments import queries, services
 
     with job_context():
         with unit():
-            lost = services.open_attempts_without_polling(timedelta(seconds=services.POLL_EVERY * 3))
+            lost = queries.open_attempts_without_polling(timedelta(seconds=services.POLL_EVERY * 3))
             from app.core import jobs
 
             stamp = utcnow().strftime("%Y%m%d%H%M")

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.core.models import utcnow
 from app.extensions import db
-from app.payments.models import Charge, Payment
+from app.payments.models import Attempt, AttemptStatus, Charge, ChargeStatus, Payment, Query
 
 
 def charges_for(owner_type: str, owner_ids: Iterable[int]) -> dict[int, Charge]:
@@ -36,3 +38,23 @@ def out_trade_no(charge: Charge) -> str:
     if charge.attempts:
         return max(charge.attempts, key=lambda a: a.id).out_trade_no
     return charge.number
+
+
+def payments_of(charge_id: int) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.charge_id == charge_id).order_by(Payment.id)))
+
+
+def queries_of(charge_id: int) -> list[Query]:
+    return list(db.session.scalars(
+        select(Query).join(Attempt).where(Attempt.charge_id == charge_id).order_by(Query.id)))
+
+
+def open_attempts_without_polling(older_than: timedelta, now: datetime | None = None) -> list[Attempt]:
+    """Open attempts of open charges not polled for a while: their polling was lost."""
+    now = now or utcnow()
+    last = func.coalesce(Attempt.last_polled_at, Attempt.created_at)
+    return list(db.session.scalars(
+        select(Attempt).join(Charge).where(Attempt.status == AttemptStatus.OPEN, Charge.status == ChargeStatus.OPEN,
+                                           Attempt.prepay_id.is_not(None), last < now - older_than,
+                                           Charge.expires_at > now)
+        .limit(500)))

@@ -18,6 +18,7 @@ from app.notifications.models import SmsMessage, SmsStatus
 from app.orders import services
 from app.orders.models import Order, OrderState
 from app.payments import TradeType, prepay
+from app.payments import payments_of
 from app.payments import services as pay
 from app.payments.models import Attempt, AttemptStatus, Charge, ChargeStatus, Payment, Refund, RefundStatus
 from tests.orders.conftest import build_shop, make_consignee, wechat_config
@@ -128,7 +129,7 @@ def test_a_payment_that_beat_the_close_wins(app, db_session, shop, buyer, wechat
     _older(attempt, wechat)
     assert services.cancel(db_session.get(Order, order.id), buyer.id) == "paid"
     db_session.refresh(order)
-    assert order.state == OrderState.PAID and len(pay.payments_of(attempt.charge_id)) == 1
+    assert order.state == OrderState.PAID and len(payments_of(attempt.charge_id)) == 1
 
 
 def test_a_close_after_the_payment_changes_nothing(client, app, db_session, shop, buyer, wechat):
@@ -156,7 +157,7 @@ def test_a_second_payment_from_another_device_is_refunded_automatically(app, db_
     pay.query(h5, "poll")
     db_session.refresh(order)
     assert order.state == OrderState.PAID
-    payments = pay.payments_of(charge.id)
+    payments = payments_of(charge.id)
     assert [p.extra for p in payments] == [False, True] and payments[1].transaction_id == second
     [refund] = db_session.scalars(select(Refund)).all()
     assert refund.automatic and refund.amount_fen == order.total_fen and refund.status == RefundStatus.APPROVED
@@ -195,7 +196,7 @@ def test_a_poll_whose_worker_died_is_swept_and_pays_once(app, db_session, shop, 
     assert core_jobs.run(_intent(key).id) == "done"
     assert core_jobs.run(_intent(key).id) == "done", "run again: nothing more happens"
     db_session.refresh(order)
-    assert order.state == OrderState.PAID and len(pay.payments_of(attempt.charge_id)) == 1
+    assert order.state == OrderState.PAID and len(payments_of(attempt.charge_id)) == 1
 
 
 def test_redis_down_while_a_buyer_orders_and_wechat_notifies(app, committed, use_config, throwaway_redis,
@@ -232,7 +233,7 @@ def test_redis_down_while_a_buyer_orders_and_wechat_notifies(app, committed, use
     log = stop_process(worker)
     db.session.expire_all()
     assert db.session.get(SmsMessage, sms.id).status == SmsStatus.SENT, log
-    assert len(pay.payments_of(attempt.charge_id)) == 1
+    assert len(payments_of(attempt.charge_id)) == 1
 
 
 def test_polling_lost_for_good_is_resumed_by_the_periodic_sweep_and_pays_once(app, db_session, shop, buyer, wechat):
@@ -256,5 +257,5 @@ def test_polling_lost_for_good_is_resumed_by_the_periodic_sweep_and_pays_once(ap
     assert not db_session.scalars(select(Intent).where(Intent.key.like(f"poll:{recent.id}:resume:%"))).all()
     assert _run(resumed[0].key) == "done"
     db_session.refresh(order)
-    assert order.state == OrderState.PAID and len(pay.payments_of(attempt.charge_id)) == 1
+    assert order.state == OrderState.PAID and len(payments_of(attempt.charge_id)) == 1
     assert resume_polling() == 0, "a paid attempt is not polled again"

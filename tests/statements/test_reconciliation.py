@@ -14,6 +14,7 @@ from app.orders import aftersale, services
 from app.orders.models import Order, OrderState
 from app.payments import TradeType, prepay
 from app.payments import refunds as money_back
+from app.payments import payments_of
 from app.payments import services as pay
 from app.payments.gateway import BEIJING
 from app.payments.models import Payment, Refund, RefundStatus
@@ -60,7 +61,7 @@ def recorded(sandbox, buyer, offer, quantity: int = 1) -> tuple[Order, object]:
 
 
 def transaction_of(order: Order) -> str:
-    return next(p.transaction_id for p in pay.payments_of(services.charge_of(order).id))
+    return next(p.transaction_id for p in payments_of(services.charge_of(order).id))
 
 
 def refunded(order: Order, buyer, sandbox, *, settle_here: bool) -> Refund:
@@ -134,7 +135,7 @@ def test_a_day_with_every_outcome_and_the_same_result_when_run_again(db_session,
     # The payment WeChat confirmed is recorded as a notify would record it: the order is paid.
     db_session.refresh(missed)
     assert missed.state == OrderState.PAID
-    [payment] = pay.payments_of(missed_attempt.charge_id)
+    [payment] = payments_of(missed_attempt.charge_id)
     assert payment.received_via == "query" and payment.total_fee == missed.total_fen
     # The refund WeChat settled is settled here, through the refund's own check.
     assert db_session.get(Refund, refund.id).status == RefundStatus.SUCCEEDED

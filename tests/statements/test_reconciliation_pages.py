@@ -15,6 +15,7 @@ from app.core.jobs import Intent
 from app.extensions import db
 from app.orders import services
 from app.payments import Attempt, TradeType
+from app.payments import payments_of
 from app.payments import services as pay
 from app.payments.gateway import BEIJING, Bill, BillRow, BillSummary, BillType
 from app.statements import reconciliation
@@ -171,14 +172,14 @@ def test_a_requery_records_the_payment_wechat_confirms(client, finance, db_sessi
     bill_ready(wechat, day)
     run = reconciliation.reconcile(day, repair=False)   # the morning job could not ask: left open
     exception = _exception(run, Outcome.MISSING_HERE)
-    assert exception.status == ExceptionStatus.OPEN and not pay.payments_of(attempt.charge_id)
+    assert exception.status == ExceptionStatus.OPEN and not payments_of(attempt.charge_id)
 
     answer = client.post(f"/finance/reconciliation/exceptions/{exception.id}/requery", headers=HTMX)
 
     assert answer.status_code == 200 and "已再次查询微信支付" in answer.get_data(as_text=True)
     db_session.refresh(exception)
     assert (exception.status, exception.finding) == (ExceptionStatus.REPAIRED, "wechat_paid")
-    [payment] = pay.payments_of(attempt.charge_id)
+    [payment] = payments_of(attempt.charge_id)
     assert payment.transaction_id == exception.transaction_id
     assert ledger.entry(f"wechat-fee:{payment.transaction_id}").order_id == order.id
     assert db_session.scalar(select(AuditEntry.action).where(
